@@ -1,0 +1,1 @@
+"""The ``landcarbon`` command: one small module per subcommand."""

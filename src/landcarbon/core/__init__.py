@@ -1,0 +1,1 @@
+"""Core: grids, class schemes, model specs, units, errors and provenance (no file I/O)."""

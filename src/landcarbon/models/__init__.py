@@ -1,0 +1,1 @@
+"""landcarbon.models: one module per model (SPEC + compute + summary)."""

@@ -1,0 +1,1 @@
+"""landcarbon.ops: xarray/dask-aware lazy operations built on kernels."""
