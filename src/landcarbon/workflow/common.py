@@ -1,0 +1,118 @@
+"""What every run shares: a staged run folder (no partial output), the manifest, the Dask client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..core.errors import InputValidationError
+from ..core.provenance import RunManifest
+from ..io import atomic as _atomic
+from ..io import tables as _tables
+
+
+class RunFolder:
+    """Outputs of one run. Files are written into a hidden staging folder inside ``out`` and moved
+    into place only when the run finishes, manifest last; if the run fails the staging folder is
+    removed, so a failed run leaves no partial output and a re-run starts clean.
+
+    Use as a context manager::
+
+        with RunFolder(out, "stock") as run:
+            run.add_input("landuse", path)
+            run.write_table(df, "stock_by_class.csv")
+            run.summary = {...}
+    """
+
+    def __init__(self, out: str | os.PathLike, command: str, *, overwrite: bool = True):
+        self.out = Path(out)
+        self.command = command
+        self.overwrite = overwrite
+        self.manifest = RunManifest(command=command)
+        self.summary: dict[str, Any] | None = None
+        self._stage: Path | None = None
+        self._files: list[str] = []
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def __enter__(self) -> RunFolder:
+        if self.out.exists() and not self.out.is_dir():
+            raise InputValidationError(f"--out {self.out} is a file; give a folder")
+        if not self.overwrite and (self.out / "manifest.json").exists():
+            raise InputValidationError(f"{self.out} already holds a finished run; pass --overwrite or "
+                                       f"choose another --out")
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._stage = self.out / f".staging-{os.getpid()}"
+        shutil.rmtree(self._stage, ignore_errors=True)
+        self._stage.mkdir()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self._stage is not None
+        try:
+            if exc_type is None:
+                self._publish()
+        finally:
+            shutil.rmtree(self._stage, ignore_errors=True)
+            if exc_type is not None and self.out.exists() and not any(self.out.iterdir()):
+                self.out.rmdir()
+
+    def _publish(self) -> None:
+        assert self._stage is not None
+        (self.out / "manifest.json").unlink(missing_ok=True)  # the folder is unfinished until the end
+        for rel in self._files:
+            dst = self.out / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self._stage / rel, dst)
+        if self.summary is not None:
+            _tables.write_json(self.summary, self.out / "summary.json")
+            self.manifest.outputs.append("summary.json")
+        _tables.write_json(self.manifest.finish(), self.out / "manifest.json")
+
+    # -- writing -------------------------------------------------------------------------------
+    def path(self, rel: str) -> Path:
+        """A staged path for an output ``rel`` (relative to the run folder); registers it."""
+        assert self._stage is not None, "use RunFolder as a context manager"
+        p = self._stage / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if rel not in self._files:
+            self._files.append(rel)
+            self.manifest.outputs.append(rel)
+        return p
+
+    def write_table(self, df: pd.DataFrame, rel: str, **kw: Any) -> Path:
+        return _tables.write_csv(df, self.path(rel), **kw)
+
+    def write_json(self, obj: Any, rel: str) -> Path:
+        return _tables.write_json(obj, self.path(rel))
+
+    def add_input(self, role: str, path: str | os.PathLike | None, **extra: Any) -> None:
+        if path is None:
+            return
+        p = Path(path)
+        digest = _atomic.sha256_file(p) if p.is_file() else None
+        self.manifest.add_input(role, str(p), digest, **extra)
+
+
+@contextmanager
+def dask_client(scheduler: str | None) -> Iterator[Any]:
+    """A distributed Client connected to ``scheduler`` (address), or None for local threads."""
+    if not scheduler:
+        yield None
+        return
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout="20s")
+    except OSError as err:
+        raise InputValidationError(f"cannot reach the Dask scheduler at {scheduler} ({err}); check the "
+                                   f"address (e.g. tcp://127.0.0.1:8786) and that the scheduler runs") from None
+    try:
+        yield client
+    finally:
+        client.close()
