@@ -94,23 +94,29 @@ class ClassScheme:
         if miss:
             raise InputValidationError(
                 f"class scheme table lacks columns {miss}; expected code, key, name_zh, name_en, colour, group")
+        def cell(r, col: str, default: str) -> str:  # an absent column or an empty cell gives the default
+            if col not in cols or pd.isna(r[cols[col]]) or not str(r[cols[col]]).strip():
+                return default
+            return str(r[cols[col]]).strip()
+
         out = []
         for _, r in df.iterrows():
             code = int(r[cols["code"]])
-            key = str(r[cols["key"]]) if "key" in cols else f"class_{code}"
+            key = cell(r, "key", f"class_{code}")
             group = str(r[cols["group"]]).strip()
-            group = _GROUP_ALIASES.get(group, group)
+            group = _GROUP_ALIASES.get(group, _GROUP_ALIASES.get(group.lower(), group))
             out.append(ClassInfo(
                 code=code, key=key,
-                name_zh=str(r[cols["name_zh"]]) if "name_zh" in cols else key,
-                name_en=str(r[cols["name_en"]]) if "name_en" in cols else key,
-                colour=str(r[cols["colour"]]) if "colour" in cols else GROUP_COLOURS.get(group, "#999999"),
+                name_zh=cell(r, "name_zh", key),
+                name_en=cell(r, "name_en", key),
+                colour=cell(r, "colour", GROUP_COLOURS.get(group, "#999999")),
                 group=group))
         return cls(name=name, classes=tuple(out), citation=citation)
 
 
 _GROUP_ALIASES = {v: k for k, v in GROUP_NAMES_ZH.items()} | {
-    "built-up": "built_up", "builtup": "built_up", "construction": "built_up", "urban": "built_up"}
+    "built-up": "built_up", "builtup": "built_up", "construction": "built_up", "urban": "built_up"} | {
+    v.lower(): k for k, v in GROUP_NAMES_EN.items()} | {g.lower(): g for g in GROUPS}
 
 
 def _scheme(name: str, rows: list[tuple[int, str, str, str, str, str]], citation: str) -> ClassScheme:

@@ -166,11 +166,15 @@ def _check_distortion(grid: GridSpec) -> None:
     if crs is None or crs.is_geographic:
         return
     try:
+        from pyproj import Transformer
+
         proj = Proj(crs)
         x0, y0, x1, y1 = grid.bounds
         xs = np.array([x0, x1, x0, x1, (x0 + x1) / 2])
         ys = np.array([y0, y0, y1, y1, (y0 + y1) / 2])
-        factors = proj.get_factors(xs, ys)
+        # Proj.get_factors takes geographic coordinates, not projected ones
+        lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(xs, ys)
+        factors = proj.get_factors(lon, lat)
         scale = np.asarray(factors.areal_scale, dtype=float)
     except Exception:  # CRS without an inverse, or factors unavailable: nothing to check
         return

@@ -30,6 +30,9 @@ def _shapefile_encoding(p: Path) -> str | None:
     if not dbf.exists():
         return None
     data = dbf.read_bytes()
+    # sniff the records only: the binary header (counts, lengths) is not text
+    header_len = int.from_bytes(data[8:10], "little") if len(data) >= 10 else 0
+    data = data[header_len:]
     try:
         data.decode("utf-8")
         return "utf-8"
