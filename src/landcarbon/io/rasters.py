@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import rasterio
+import rasterio.shutil  # noqa: F401  (submodule: rasterio.shutil.copy is not loaded by `import rasterio`)
 import rioxarray  # noqa: F401  (registers .rio)
 import xarray as xr
 from rasterio.errors import RasterioError, RasterioIOError
@@ -84,8 +86,9 @@ def read_raster(path: str | os.PathLike, *, chunks: Any = "auto", categorical: b
                 nodata = None  # a nodata value the dtype cannot hold marks no pixel
             else:
                 nodata = int(nodata)
-        da = da.rio.write_nodata(nodata, encoded=False)
-    da.attrs.pop("_FillValue", None)
+        da = da.rio.write_nodata(nodata, encoded=False)  # kept in attrs: survives xarray operations
+    if nodata is None:
+        da.attrs.pop("_FillValue", None)
     da.attrs["source_path"] = str(p)
     da.name = name or p.stem
     return da
@@ -117,6 +120,10 @@ def write_raster(data: Any, path: str | os.PathLike, grid: GridSpec, *, nodata: 
     """
     final = Path(path)
     arr = data.data if isinstance(data, xr.DataArray) else data
+    if tuple(arr.shape) != tuple(grid.shape):
+        raise InputValidationError(
+            f"cannot write {final.name}: the array has shape {tuple(arr.shape)} but the grid is {grid}; "
+            f"write a 2-D array of the grid's shape (rows, cols)")
     dt = np.dtype(dtype or arr.dtype)
     if nodata is None and np.issubdtype(dt, np.floating):
         nodata = float("nan")
@@ -133,12 +140,14 @@ def write_raster(data: Any, path: str | os.PathLike, grid: GridSpec, *, nodata: 
         if hasattr(arr, "dask"):
             import dask.array as dsa
 
-            with atomic_path(final.with_name(final.stem + "_stage.tif")) as stage:
+            # a tiled staging GeoTIFF written chunk by chunk, then copied to COG; always removed
+            stage = final.with_name(f".{final.stem}.{os.getpid()}.stage.tif")
+            try:
                 with rasterio.open(stage, "w", **profile) as dst:
                     dsa.store(arr.astype(dt), _RasterioTarget(dst), lock=True, compute=True)
                 rasterio.shutil.copy(stage, tmp_cog, driver="COG", **opts)
-                os.replace(stage, stage.with_suffix(".done"))
-                stage.with_suffix(".done").unlink()
+            finally:
+                stage.unlink(missing_ok=True)
         else:
             from rasterio.io import MemoryFile
 
@@ -160,3 +169,116 @@ class _RasterioTarget:
         ys, xs = key
         win = Window(xs.start, ys.start, xs.stop - xs.start, ys.stop - ys.start)
         self.dst.write(value, 1, window=win)
+
+
+# -- streaming window I/O (added for the carbon stock workflow; additive) ----------------------------
+def block_shape(path: str | os.PathLike) -> tuple[int, int]:
+    """The (rows, cols) of one internal block (tile or strip) of band 1 of a GeoTIFF."""
+    with rasterio.open(path) as src:
+        return tuple(int(v) for v in src.block_shapes[0])  # type: ignore[return-value]
+
+
+class WindowReader:
+    """Read windows of band 1 of a raster from several threads (one GDAL handle per thread).
+
+    Picklable (only the path travels), so Dask workers can read their own windows. A read error
+    (corrupt or truncated block) raises InputFileError.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = str(path)
+        self._local = threading.local()
+        self._handles: list[Any] = []
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"])  # type: ignore[misc]
+
+    def _src(self) -> Any:
+        src = getattr(self._local, "src", None)
+        if src is None:
+            src = rasterio.open(self.path)
+            self._local.src = src
+            with self._lock:
+                self._handles.append(src)
+        return src
+
+    def read(self, row0: int, col0: int, height: int, width: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The window as a 2-D array; ``out`` (shape (height, width), the raster's dtype) is filled and
+        returned instead of a new array, which saves the page faults of a fresh allocation."""
+        try:
+            if out is not None:
+                return self._src().read(1, window=Window(col0, row0, width, height), out=out)
+            return self._src().read(1, window=Window(col0, row0, width, height))
+        except RasterioError as err:
+            raise InputFileError(f"raster {self.path} is corrupt or truncated near row {row0}, column {col0} "
+                                 f"({err}); re-export or re-download the file") from None
+
+    def close(self) -> None:
+        with self._lock:
+            for h in self._handles:
+                h.close()
+            self._handles.clear()
+        self._local = threading.local()
+
+
+class TiledWriter:
+    """Stream windows into a tiled GeoTIFF (ZSTD level 1, no overviews, header first), atomically.
+
+    The file is written under a temporary name and renamed by :meth:`commit`; :meth:`abort` (or an
+    exception inside ``with``) removes it. Writes of one file must come from one thread at a time.
+    """
+
+    def __init__(self, path: str | os.PathLike, grid: GridSpec, *, dtype: str = "float32",
+                 nodata: float | int | None = None, predictor: int | None = None, block: int = 512,
+                 zstd_level: int = 1, threads: int | str = 1):
+        self.final = Path(path)
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.final.with_name(f".{self.final.stem}.{os.getpid()}.{threading.get_ident()}.tmp"
+                                        f"{self.final.suffix}")
+        dt = np.dtype(dtype)
+        if nodata is None and np.issubdtype(dt, np.floating):
+            nodata = float("nan")
+        if predictor is None:
+            predictor = 3 if np.issubdtype(dt, np.floating) else 2
+        self.profile = dict(driver="GTiff", height=grid.shape[0], width=grid.shape[1], count=1, dtype=dt.name,
+                            crs=grid.crs, transform=grid.transform, nodata=nodata, tiled=True,
+                            blockxsize=block, blockysize=block, compress="ZSTD", zstd_level=zstd_level,
+                            predictor=predictor, num_threads=str(threads), bigtiff="IF_SAFER")
+        self.dtype = dt
+        self._dst: Any = None
+
+    def open(self) -> TiledWriter:
+        self._dst = rasterio.open(self.tmp, "w", **self.profile)
+        return self
+
+    def write(self, arr: np.ndarray, row0: int, col0: int) -> None:
+        h, w = arr.shape
+        self._dst.write(np.asarray(arr, dtype=self.dtype), 1, window=Window(col0, row0, w, h))
+
+    def commit(self) -> Path:
+        self._dst.close()
+        self._dst = None
+        os.replace(self.tmp, self.final)
+        return self.final
+
+    def abort(self) -> None:
+        if self._dst is not None:
+            try:
+                self._dst.close()
+            except Exception:  # noqa: BLE001 - the file is discarded anyway
+                pass
+            self._dst = None
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> TiledWriter:
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()

@@ -91,7 +91,6 @@ def rasterize_zones(gdf: gpd.GeoDataFrame, grid: GridSpec, field: str | None = N
         gdf = gdf.to_crs(grid.crs)
     gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
     names = gdf[field].astype(str).to_numpy() if field else np.array([str(i + 1) for i in range(len(gdf))])
-    uniq, inv = np.unique(names, return_inverse=True) if field else (names, np.arange(len(names)))
     # keep first-appearance order so zone ids follow the layer
     if field:
         order = pd.unique(names)
@@ -99,8 +98,8 @@ def rasterize_zones(gdf: gpd.GeoDataFrame, grid: GridSpec, field: str | None = N
         ids = np.array([idx[n] for n in names], dtype=np.int32)
         table = pd.DataFrame({"zone_id": np.arange(1, len(order) + 1), "zone": order})
     else:
-        ids = (inv + 1).astype(np.int32)
-        table = pd.DataFrame({"zone_id": ids, "zone": uniq})
+        ids = np.arange(1, len(names) + 1, dtype=np.int32)  # one zone per feature, in layer order
+        table = pd.DataFrame({"zone_id": ids, "zone": names})
     x0, y0, x1, y1 = grid.bounds
     tb = gdf.total_bounds
     if len(gdf) == 0 or tb[0] > x1 or tb[2] < x0 or tb[1] > y1 or tb[3] < y0:

@@ -1,0 +1,269 @@
+"""Validation of a simulated land-use map (methods.md §9).
+
+Every metric is computed on the common valid mask of the start map (t1), the observed map (t2)
+and the simulated map (S), from one (zone, L1, L2, S) count table, and is reported beside the
+persistence baseline (S := L1, "nothing changes"), overall and by zone.
+
+    OA    = Σ_k M_kk / N                         (M = confusion matrix, rows observed, cols simulated)
+    Kappa = (N Σ M_kk − Σ M_k+ M_+k) / (N² − Σ M_k+ M_+k)
+    FoM   = B / (A + B + C + D)   A misses, B hits, C wrong hits, D false alarms
+    Q     = ½ Σ |p_+k − p_k+| ;  A = ½ Σ 2 min(p_k+ − p_kk, p_+k − p_kk) ;  Q + A = 1 − OA
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.classes import ClassScheme
+from ..core.errors import EmptyInputError, InputValidationError
+from ..core.spec import ModelSpec, NumberIn, RasterIn, TableOut, VectorIn
+from ..ops import transitions as _tr
+from . import change as _ch
+
+SPEC = ModelSpec(
+    id="validate", version="1", title_en="Validation of a simulated map", title_zh="模拟精度验证",
+    inputs=(
+        RasterIn("start", doc="land-use map at t1 (the simulation's start)"),
+        RasterIn("observed", doc="observed land-use map at t2"),
+        RasterIn("simulated", doc="simulated land-use map for t2"),
+        VectorIn("zones", required=False),
+        NumberIn("sample_rate", doc="share of cells used (PLUS uses 0.1)", minimum=0.0, maximum=1.0,
+                 default=1.0, required=False),
+    ),
+    outputs=(
+        TableOut("metrics", columns={"simulated": "1", "persistence": "1"}),
+        TableOut("metrics_by_zone"),
+        TableOut("per_class", columns={"pa": "1", "ua": "1", "fom": "1"}),
+        TableOut("confusion_matrix", columns={"cells": "cells"}),
+    ),
+    methods_ref="methods.md §9",
+)
+
+#: metrics where a larger value is better (the rest: smaller is better)
+HIGHER_IS_BETTER = ("oa", "kappa", "fom", "pa_change", "ua_change", "hits")
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Accuracy metrics of one (observed, simulated) comparison; counts in cells."""
+
+    n: int
+    oa: float
+    kappa: float
+    fom: float
+    hits: int
+    misses: int
+    wrong_hits: int
+    false_alarms: int
+    pa_change: float
+    ua_change: float
+    quantity_disagreement: float
+    allocation_disagreement: float
+    observed_change_share: float
+    simulated_change_share: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+METRIC_NAMES = tuple(f.name for f in fields(Metrics))
+
+
+def _div(a: float, b: float) -> float:
+    return float(a) / float(b) if b else float("nan")
+
+
+def metrics_from_counts(t: np.ndarray) -> Metrics:
+    """All metrics from a (K, K, K) count table t[L1, L2, S]."""
+    t = np.asarray(t, dtype=np.int64)
+    n = int(t.sum())
+    m = t.sum(axis=0)  # confusion: observed (L2) x simulated (S)
+    k = t.shape[0]
+    idx = np.arange(k)
+    # persistence cells (L1 = L2) and their simulated class
+    l1_eq_l2 = t[idx, idx, :]  # (k, S)
+    d_false = int(l1_eq_l2.sum() - np.trace(l1_eq_l2))  # L1 = L2, S != L1
+    # observed change (L1 != L2)
+    total_obs_change = n - int(l1_eq_l2.sum())
+    s_eq_l1 = t[idx, :, idx]  # (L1, L2) where S = L1
+    a_miss = int(s_eq_l1.sum() - np.trace(s_eq_l1))  # L1 != L2, S = L1
+    s_eq_l2 = t[:, idx, idx]  # (L1, L2=S)
+    b_hit = int(s_eq_l2.sum() - np.trace(s_eq_l2))  # L1 != L2, S = L2
+    c_wrong = total_obs_change - a_miss - b_hit
+    sim_change = n - int(s_eq_l1.sum())
+    diag = float(np.trace(m))
+    rows, cols = m.sum(axis=1).astype(np.float64), m.sum(axis=0).astype(np.float64)
+    oa = _div(diag, n)
+    pe_num = float((rows * cols).sum())
+    kappa = _div(n * diag - pe_num, float(n) * n - pe_num)
+    p = m / n if n else m.astype(np.float64)
+    pr, pc, pd_ = p.sum(axis=1), p.sum(axis=0), np.diag(p)
+    q = 0.5 * float(np.abs(pc - pr).sum())
+    alloc = 0.5 * float((2 * np.minimum(pr - pd_, pc - pd_)).sum())
+    return Metrics(
+        n=n, oa=oa, kappa=kappa,
+        fom=_div(b_hit, a_miss + b_hit + c_wrong + d_false),
+        hits=b_hit, misses=a_miss, wrong_hits=c_wrong, false_alarms=d_false,
+        pa_change=_div(b_hit, a_miss + b_hit + c_wrong), ua_change=_div(b_hit, b_hit + c_wrong + d_false),
+        quantity_disagreement=q, allocation_disagreement=alloc,
+        observed_change_share=_div(total_obs_change, n), simulated_change_share=_div(sim_change, n))
+
+
+def persistence_counts(t: np.ndarray) -> np.ndarray:
+    """The count table of the persistence baseline: S := L1, so t'[j, k, j] = Σ_s t[j, k, s]."""
+    t = np.asarray(t)
+    out = np.zeros_like(t)
+    pair = t.sum(axis=2)  # (L1, L2)
+    idx = np.arange(t.shape[0])
+    out[idx, :, idx] = pair
+    return out
+
+
+def per_class_table(t: np.ndarray, codes: Sequence[int], scheme: ClassScheme | None = None,
+                    lang: str = "en") -> pd.DataFrame:
+    """Producer's / user's accuracy and per-class FoM for each class.
+
+    Per-class FoM of class k [L]: cells with L1 != k and (L2 = k or S = k);
+    hits = L2 = S = k, misses = L2 = k and S = L1, wrong hits = L2 = k and S not in {k, L1},
+    false alarms = S = k and L2 != k.
+    """
+    t = np.asarray(t, dtype=np.int64)
+    m = t.sum(axis=0)
+    rows, cols = m.sum(axis=1), m.sum(axis=0)
+    out = []
+    k = len(codes)
+    for i, code in enumerate(codes):
+        not_i = np.arange(k) != i
+        sub = t[not_i]  # L1 != i  -> (k-1, L2, S)
+        l1 = np.arange(k)[not_i]
+        hits = int(sub[:, i, i].sum())
+        misses = int(sum(sub[r, i, l1[r]] for r in range(k - 1)))
+        wrong = int(sub[:, i, :].sum()) - hits - misses
+        fa = int(sub[:, :, i].sum() - sub[:, i, i].sum())
+        out.append({"code": code, "name": _ch.class_label(code, scheme, lang),
+                    "observed_cells": int(rows[i]), "simulated_cells": int(cols[i]),
+                    "correct_cells": int(m[i, i]), "pa": _div(m[i, i], rows[i]), "ua": _div(m[i, i], cols[i]),
+                    "hits": hits, "misses": misses, "wrong_hits": wrong, "false_alarms": fa,
+                    "fom": _div(hits, hits + misses + wrong + fa)})
+    return pd.DataFrame(out)
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Metrics of the simulation (as attributes: ``oa``, ``kappa``, ``fom`` …) plus ``baseline``
+    (the persistence model's Metrics), ``by_zone``, ``per_class`` and the confusion matrix."""
+
+    metrics: Metrics
+    baseline: Metrics
+    codes: tuple[int, ...]
+    counts: np.ndarray  # (B, K, K, K) zone bucket x L1 x L2 x S
+    zone_names: tuple[str, ...] = ()
+    excluded: dict[str, int] = field(default_factory=dict)
+    sample_rate: float = 1.0
+    scheme: ClassScheme | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in METRIC_NAMES:
+            return getattr(self.metrics, name)
+        raise AttributeError(name)
+
+    @property
+    def passed(self) -> bool:
+        """methods.md §9 [D]: a calibration passes if FoM > 0 and the allocation disagreement is
+        below the persistence baseline's."""
+        return bool(self.metrics.fom > 0 and
+                    self.metrics.allocation_disagreement < self.baseline.allocation_disagreement)
+
+    def summary(self) -> pd.DataFrame:
+        """metric, simulated, persistence, better (which direction is better)."""
+        rows = []
+        for name in METRIC_NAMES:
+            rows.append({"metric": name, "simulated": getattr(self.metrics, name),
+                         "persistence": getattr(self.baseline, name),
+                         "better": "higher" if name in HIGHER_IS_BETTER else
+                         ("-" if name in ("n", "observed_change_share", "simulated_change_share") else "lower")})
+        return pd.DataFrame(rows)
+
+    def units(self) -> list[str]:
+        return [_ch.ALL, *self.zone_names] + ([_ch.OUTSIDE] if self.zone_names and self.counts[0].sum() else [])
+
+    def _sel(self, unit: str) -> np.ndarray:
+        if unit == _ch.ALL:
+            return self.counts.sum(axis=0)
+        if unit == _ch.OUTSIDE:
+            return self.counts[0]
+        return self.counts[self.zone_names.index(unit) + 1]
+
+    @property
+    def by_zone(self) -> pd.DataFrame:
+        """One row per unit ('(all)', each zone) and model ('simulated', 'persistence')."""
+        rows = []
+        for unit in self.units():
+            t = self._sel(unit)
+            for model, mt in (("simulated", metrics_from_counts(t)),
+                              ("persistence", metrics_from_counts(persistence_counts(t)))):
+                rows.append({"zone": unit, "model": model, **mt.as_dict()})
+        return pd.DataFrame(rows)
+
+    def per_class(self, lang: str = "en") -> pd.DataFrame:
+        return per_class_table(self.counts.sum(axis=0), self.codes, self.scheme, lang)
+
+    def confusion(self, lang: str = "en") -> pd.DataFrame:
+        """Confusion matrix in cells: rows = observed, columns = simulated, with totals."""
+        m = self.counts.sum(axis=(0, 1))
+        labels = [_ch.class_label(c, self.scheme, lang) for c in self.codes]
+        df = pd.DataFrame(m, index=pd.Index(labels, name="observed \\ simulated"), columns=labels)
+        df["total_observed"] = df.sum(axis=1)
+        df.loc["total_simulated"] = df.sum(axis=0)
+        return df
+
+
+def fom_map(start: Any, observed: Any, simulated: Any, *, codes: Sequence[int], nodata: Any = "auto") -> Any:
+    """Per-cell agreement categories, uint8: 1 correct persistence, 2 hit, 3 miss, 4 wrong hit,
+    5 false alarm, 0 = not compared (nodata). Lazy (dask) when the maps are."""
+    nds = _ch._pair(nodata, 3)
+    maps = [_ch.as_map(x, nm, nd) for x, nm, nd in zip((start, observed, simulated),
+                                                       ("start", "observed", "simulated"), nds)]
+    _ch.check_grids(maps)
+    return _tr.fom_categories(maps[0].data, maps[1].data, maps[2].data, codes, nodata_a=maps[0].nodata,
+                              nodata_b=maps[1].nodata, nodata_c=maps[2].nodata)
+
+
+def compare(start: Any, observed: Any, simulated: Any, *, nodata: Any = "auto", zones: Any = None,
+            zone_names: Sequence[str] | pd.DataFrame | None = None, codes: Sequence[int] | None = None,
+            sample_rate: float = 1.0, seed: int = 0, scheme: ClassScheme | None = None) -> ValidationResult:
+    """Validate ``simulated`` against ``observed`` given the ``start`` map (methods.md §9).
+
+    Maps: rioxarray DataArrays (grids checked) or plain 2-D integer arrays of one shape.
+    ``nodata``: "auto" (each DataArray's ``rio.nodata``), one value for all, or a triple.
+    ``zones``: integer zone ids 1..n (0 = outside) with ``zone_names``; zones only split the
+    report, the overall metrics use every valid cell. ``sample_rate`` < 1 uses a deterministic
+    pseudo-random share of the cells (PLUS computes Kappa on 10 %), chosen by ``seed``.
+    """
+    nds = _ch._pair(nodata, 3)
+    maps = [_ch.as_map(x, nm, nd) for x, nm, nd in zip((start, observed, simulated),
+                                                       ("start", "observed", "simulated"), nds)]
+    _ch.check_grids(maps, zones)
+    if not (0.0 < float(sample_rate) <= 1.0):
+        raise InputValidationError(f"sample_rate {sample_rate}; expected a share in (0, 1]")
+    zdata, nb, names = _ch.zone_setup(zones, zone_names)
+    codes_t = _ch.find_codes(maps, codes)
+    import dask
+
+    res = _tr.cross_tab3(maps[0].data, maps[1].data, maps[2].data, codes_t, nodata_a=maps[0].nodata,
+                         nodata_b=maps[1].nodata, nodata_c=maps[2].nodata, zones=zdata, n_zones=nb,
+                         sample_rate=float(sample_rate), seed=int(seed))
+    counts, ex = dask.compute(res["counts"], res["excluded"])
+    _ch.check_unknown(ex, codes_t, ["start", "observed", "simulated"])
+    total = counts.sum(axis=0)
+    if total.sum() == 0:
+        raise EmptyInputError("start, observed and simulated maps share no valid cell; check nodata values "
+                              "and that the maps cover the same region")
+    return ValidationResult(metrics_from_counts(total), metrics_from_counts(persistence_counts(total)),
+                            codes_t, counts, names, _ch.excluded_dict(ex, ["start", "observed", "simulated"]),
+                            float(sample_rate), scheme)
