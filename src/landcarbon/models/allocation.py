@@ -1,0 +1,260 @@
+"""Quota allocation among zones (methods.md §6.1–6.3).
+
+Indicator allocation: s_{m,i} = share of unit i under principle m (Σ_i s = 1), Q_i = Q × Σ_m w_m s_{m,i}.
+
+| principle        | indicator                         | share                  |
+|------------------|-----------------------------------|------------------------|
+| population       | population P_i                    | P_i / Σ P              |
+| grandfathering   | historical emissions E_i          | E_i / Σ E              |
+| ability_to_pay   | per-capita GDP y_i                | (1/y_i) / Σ (1/y)      |
+| efficiency       | GDP G_i (equal intensity)         | G_i / Σ G              |
+| productivity     | carbon productivity G_i / E_i     | x_i / Σ x              |
+
+Composite weights are given by the user or are entropy weights (§6.2, computed with
+:func:`landcarbon.models.weights.entropy_weights` over the principle shares). ZSG-DEA (§6.3) redistributes a
+fixed total until every unit is efficient; each efficiency is an input-oriented CCR (or BCC) LP solved with
+HiGHS (scipy's ``linprog(method="highs")``, or highspy directly when scipy is absent).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._optional import have, require
+from ..core.errors import InfeasibleError, InputValidationError, LandcarbonWarning
+from ..core.spec import ModelSpec, NumberIn, TableIn, TableOut
+from .weights import entropy_weights
+
+SPEC = ModelSpec(
+    id="allocation", version="1", title_en="Quota allocation and ZSG-DEA", title_zh="碳排放配额分配",
+    inputs=(
+        TableIn("indicators", index="zone", columns={"zone": "", "population": "persons", "gdp_1e4CNY": "10^4 CNY",
+                                                     "emission_tCO2e": "t CO2e/a"}),
+        NumberIn("quota", units="t CO2e", minimum=0),
+    ),
+    outputs=(TableOut("allocation", columns={"share": "-", "quota_tCO2e": "t CO2e"}),),
+    methods_ref="methods.md §6",
+)
+
+PRINCIPLES = ("population", "grandfathering", "ability_to_pay", "efficiency", "productivity")
+#: principle → indicator columns it needs
+NEEDS = {"population": ("population",), "grandfathering": ("emission_tCO2e",),
+         "ability_to_pay": ("gdp_1e4CNY", "population"), "efficiency": ("gdp_1e4CNY",),
+         "productivity": ("gdp_1e4CNY", "emission_tCO2e")}
+
+
+def _col(ind: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in ind.columns:
+        raise InputValidationError(f"indicator table has columns {list(ind.columns)}; it lacks {name!r}")
+    v = pd.to_numeric(ind[name], errors="coerce").to_numpy(float)
+    if np.isnan(v).any():
+        raise InputValidationError(f"indicator {name!r} has empty or non-numeric values; empty is not zero")
+    if (v < 0).any():
+        raise InputValidationError(f"indicator {name!r} has negative values")
+    return v
+
+
+def principle_shares(ind: pd.DataFrame, principles: Sequence[str] = PRINCIPLES) -> pd.DataFrame:
+    """s_{m,i} for each principle (columns) and unit (index = ind.index); every column sums to 1."""
+    out = {}
+    for m in principles:
+        if m not in NEEDS:
+            raise InputValidationError(f"allocation principle {m!r} is unknown; expected one of {PRINCIPLES}")
+        if m == "population":
+            x = _col(ind, "population")
+        elif m == "grandfathering":
+            x = _col(ind, "emission_tCO2e")
+        elif m == "efficiency":
+            x = _col(ind, "gdp_1e4CNY")
+        elif m == "ability_to_pay":
+            y = _col(ind, "gdp_1e4CNY") / _col(ind, "population")
+            if np.any(y <= 0) or not np.all(np.isfinite(y)):
+                raise InputValidationError("ability to pay needs positive GDP and population for every unit")
+            x = 1.0 / y
+        else:  # productivity
+            e = _col(ind, "emission_tCO2e")
+            if np.any(e <= 0):
+                raise InputValidationError("carbon productivity needs positive emissions for every unit")
+            x = _col(ind, "gdp_1e4CNY") / e
+        if x.sum() <= 0:
+            raise InputValidationError(f"principle {m}: the indicator sums to 0; no share can be formed")
+        out[m] = x / x.sum()
+    return pd.DataFrame(out, index=ind.index)
+
+
+def allocate(ind: pd.DataFrame, quota: float, *, principles: Sequence[str] | None = None,
+             weights: dict[str, float] | str | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """Q_i = Q × Σ_m w_m s_{m,i}. One principle → that principle alone. ``weights``: a dict (normalised to sum 1;
+    no default) or ``"entropy"`` (entropy weights of the share matrix). Returns (table, weights used)."""
+    if quota is None or not np.isfinite(quota) or quota < 0:
+        raise InputValidationError(f"quota {quota!r}; expected a non-negative number (t CO2e)")
+    principles = list(principles or (list(weights) if isinstance(weights, dict) else PRINCIPLES))
+    S = principle_shares(ind, principles)
+    if len(principles) == 1:
+        w = pd.Series([1.0], index=principles, name="weight")
+    elif weights == "entropy":
+        w = entropy_weights(S)
+    elif isinstance(weights, dict):
+        unknown = set(weights) - set(principles)
+        if unknown:
+            raise InputValidationError(f"weights for {sorted(unknown)} are not among the principles {principles}")
+        w = pd.Series({m: float(weights.get(m, 0.0)) for m in principles}, name="weight")
+        if (w < 0).any() or w.sum() <= 0:
+            raise InputValidationError("composite weights must be ≥ 0 with a positive sum")
+        w = w / w.sum()
+    else:
+        raise InputValidationError(
+            "a composite of several principles needs weights: give them (e.g. population=0.3,efficiency=0.7) or "
+            "choose entropy weights; methods.md §6.1 names no default")
+    share = S.to_numpy() @ w.reindex(S.columns).to_numpy()
+    out = S.add_prefix("share_")
+    out["share"] = share
+    out["quota_tCO2e"] = quota * share
+    return out, w
+
+
+# --------------------------------------------------------------------------------------------------
+# DEA with HiGHS
+
+
+def _solve_lp(c, A_ub, b_ub, A_eq=None, b_eq=None):
+    """min c·x s.t. A_ub x ≤ b_ub, A_eq x = b_eq, x ≥ 0 (θ free is handled by its bound in the caller)."""
+    if have("scipy"):
+        from scipy.optimize import linprog
+
+        bounds = [(None, None)] + [(0, None)] * (len(c) - 1)
+        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if res.status != 0:
+            raise InfeasibleError(f"DEA linear programme failed: {res.message}")
+        return res.x
+    highspy = require("highspy", extra="optimize")
+    n = len(c)
+    rows = [(A_ub, -np.inf, b_ub)] + ([(A_eq, b_eq, b_eq)] if A_eq is not None else [])
+    A = np.vstack([r[0] for r in rows])
+    lo = np.concatenate([np.broadcast_to(r[1], len(r[2])) for r in rows])
+    hi = np.concatenate([np.asarray(r[2], float) for r in rows])
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, A.shape[0]
+    lp.col_cost_ = np.asarray(c, float)
+    lp.col_lower_ = np.array([-highspy.kHighsInf] + [0.0] * (n - 1))
+    lp.col_upper_ = np.full(n, highspy.kHighsInf)
+    lp.row_lower_ = np.where(np.isfinite(lo), lo, -highspy.kHighsInf)
+    lp.row_upper_ = hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    start, index, value = [0], [], []
+    for j in range(n):
+        nz = np.nonzero(A[:, j])[0]
+        index += nz.tolist()
+        value += A[nz, j].tolist()
+        start.append(len(index))
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = start, index, value
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise InfeasibleError(f"DEA linear programme failed: {h.modelStatusToString(h.getModelStatus())}")
+    return np.asarray(h.getSolution().col_value)
+
+
+def dea_efficiency(X: np.ndarray, Y: np.ndarray, *, vrs: bool = False, radial: np.ndarray | None = None
+                   ) -> np.ndarray:
+    """Input-oriented CCR (``vrs=False``) or BCC efficiency θ_o of every unit.
+
+    θ_o = min θ  s.t.  Σ_j λ_j x_mj ≤ θ x_mo (radial inputs) or ≤ x_mo (non-radial); Σ_j λ_j y_rj ≥ y_ro; λ ≥ 0.
+    ``X``: (n, m) inputs, ``Y``: (n, s) outputs; ``radial``: boolean per input (default all radial).
+    """
+    X = np.asarray(X, float)
+    Y = np.asarray(Y, float)
+    n, m = X.shape
+    rad = np.ones(m, bool) if radial is None else np.asarray(radial, bool)
+    theta = np.empty(n)
+    for o in range(n):
+        # variables: θ, λ_1..λ_n
+        c = np.zeros(n + 1)
+        c[0] = 1.0
+        A_in = np.hstack([np.where(rad, -X[o], 0.0)[:, None], X.T])
+        b_in = np.where(rad, 0.0, X[o])
+        A_out = np.hstack([np.zeros((Y.shape[1], 1)), -Y.T])
+        b_out = -Y[o]
+        A_eq = b_eq = None
+        if vrs:
+            A_eq = np.concatenate([[0.0], np.ones(n)])[None, :]
+            b_eq = np.array([1.0])
+        x = _solve_lp(c, np.vstack([A_in, A_out]), np.concatenate([b_in, b_out]), A_eq, b_eq)
+        theta[o] = x[0]
+    return theta
+
+
+def zsg_reallocate(q: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """q'_i = θ_i q_i + Σ_{j≠i} [q_i / Σ_{l≠j} q_l] × q_j (1 − θ_j)   (conserves Σ q)."""
+    q = np.asarray(q, float)
+    theta = np.asarray(theta, float)
+    total = q.sum()
+    cut = q * (1.0 - theta)                # what unit j gives up
+    others = total - q                     # Σ_{l≠j} q_l
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.where(others > 0, cut / others, 0.0)   # q_j (1 − θ_j) / Σ_{l≠j} q_l
+    gain = q * (per.sum() - per)           # Σ_{j≠i} q_i × per_j
+    return theta * q + gain
+
+
+def zsg_dea(ind: pd.DataFrame, initial_quota: pd.Series | np.ndarray, *, inputs: Sequence[str] = (),
+            outputs: Sequence[str] = ("gdp_1e4CNY",), vrs: bool = False, tol: float = 1e-4, max_iter: int = 100,
+            radial: str = "all") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ZSG-DEA redistribution of a fixed total quota (methods.md §6.3).
+
+    The quota is the zero-sum input; ``inputs`` are further fixed inputs (population, capital, energy),
+    ``outputs`` the outputs (GDP). Iterates θ → q' until min θ ≥ 1 − ``tol`` or ``max_iter`` iterations [D].
+    Each iteration takes the full proportional step of §6.3; if the largest change of q does not shrink
+    (the full step overshoots and oscillates, as it does for two units with one input and one output), the step
+    is halved (q ← q + α (q' − q), α = 1, ½, ¼ …), which keeps Σ q. ``radial="quota"`` scales only the quota
+    in the LP (others fixed). Returns (final table, iteration log).
+    """
+    q = np.asarray(initial_quota, float).copy()
+    if q.ndim != 1 or len(q) != len(ind):
+        raise InputValidationError("initial quota must have one value per unit")
+    if (q <= 0).any():
+        raise InputValidationError("ZSG-DEA needs a positive initial quota for every unit")
+    Xf = np.column_stack([_col(ind, c) for c in inputs]) if inputs else np.empty((len(ind), 0))
+    Y = np.column_stack([_col(ind, c) for c in outputs])
+    if (Y <= 0).any():
+        raise InputValidationError("ZSG-DEA outputs must be positive for every unit")
+    if radial not in ("all", "quota"):
+        raise InputValidationError(f"radial={radial!r}; expected 'all' or 'quota'")
+    rad = np.array([True] + [radial == "all"] * Xf.shape[1])
+    total = q.sum()
+    alpha, last_change = 1.0, np.inf
+    log = []
+    q0 = q.copy()
+    converged = False
+    for it in range(max_iter + 1):
+        theta = dea_efficiency(np.column_stack([q, Xf]), Y, vrs=vrs, radial=rad)
+        log.append({"iteration": it, "min_theta": float(theta.min()), "mean_theta": float(theta.mean()),
+                    "step": alpha, **{f"q_{i}": v for i, v in zip(ind.index, q)},
+                    **{f"theta_{i}": v for i, v in zip(ind.index, theta)}})
+        if theta.min() >= 1 - tol:
+            converged = True
+            break
+        if it == max_iter:
+            break
+        target = zsg_reallocate(q, theta)
+        change = np.abs(target - q).max()
+        if change >= last_change * (1 - 1e-12) and alpha > 1 / 1024:
+            alpha /= 2
+        last_change = change
+        q = q + alpha * (target - q)
+        q *= total / q.sum()  # guard rounding drift; Σ q is conserved exactly by the formula
+    if not converged:
+        warnings.warn(f"ZSG-DEA did not reach min θ ≥ {1 - tol:g} in {max_iter} iterations (min θ = {theta.min():.5f})",
+                      LandcarbonWarning, stacklevel=2)
+    out = pd.DataFrame({"initial_quota_tCO2e": q0, "theta_initial": log[0]["min_theta"] * 0 + np.array(
+        [log[0][f"theta_{i}"] for i in ind.index]), "quota_tCO2e": q, "theta_final": theta}, index=ind.index)
+    out["change_tCO2e"] = out["quota_tCO2e"] - out["initial_quota_tCO2e"]
+    out.attrs["converged"] = converged
+    out.attrs["iterations"] = len(log) - 1
+    return out, pd.DataFrame(log)

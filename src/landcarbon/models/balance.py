@@ -1,0 +1,307 @@
+"""Carbon balance, compensation zoning and compensation value (methods.md §4).
+
+Per unit i and year (totals over all units of that year without index):
+
+    NCE_i = CE_i − CA_i                      net emission (t CO2e/a)
+    CCR_i = CA_i / CE_i                      carbon compensation rate (–)
+    ECC_i = (G_i / G) / (CE_i / CE)          economic contribution coefficient (–)
+    ESC_i = (CA_i / CA) / (CE_i / CE)        ecological support coefficient (–)
+    V_i   = NCE_i × P_C                      compensation value (CNY/a), P_C in CNY/t CO2
+    V_i^θ = (NCE_i − θ_i) × P_C, θ_i = NCE × s_i          allowance form (Σ_i V_i^θ = 0)
+    L_i   = 1 / (1 + a e^(−b t_i)), t_i = 1/En_i − 3       Pearl willingness-to-pay factor (optional)
+
+Zoning: ``balance3`` (r_i = CCR_i / CCR_R; payment if r < 1 − b, receiving if r > 1 + b, b = 0.2 [D]),
+``balance3_value`` (z-score of V_i, ±0.5 [D]) and ``quadrant`` (ECC × ESC, four zones).
+
+All of it is vectorised over zone × year rows (no Python loop over zones), so 3 000 zones × 30 years
+is one pass of grouped sums.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import InputValidationError
+from ..core.spec import ModelSpec, NumberIn, TableIn, TableOut
+from ..core.units import c_to_co2
+
+SPEC = ModelSpec(
+    id="balance", version="1", title_en="Carbon balance and compensation zoning", title_zh="碳收支与碳补偿分区",
+    inputs=(
+        TableIn("emissions", index="zone", columns={"zone": "", "year": "", "emission_tCO2e": "t CO2e/a",
+                                                    "absorption_tCO2": "t CO2/a"}),
+        TableIn("socioeconomic", index="zone", columns={"zone": "", "year": "", "gdp_1e4CNY": "10^4 CNY",
+                                                        "population": "persons", "engel": "0-1"}),
+        NumberIn("price", units="CNY/t CO2", minimum=0, default=79.42),
+        NumberIn("band", units="-", minimum=0, maximum=1, default=0.2),
+    ),
+    outputs=(TableOut("balance_by_zone", columns={
+        "emission_tCO2e": "t CO2e/a", "absorption_tCO2": "t CO2/a", "NCE_tCO2e": "t CO2e/a", "CCR": "-",
+        "ECC": "-", "ESC": "-", "CI_tCO2e_per_1e4CNY": "t CO2e/10^4 CNY", "per_capita_tCO2e": "t CO2e/person",
+        "value_CNY": "CNY/a", "value_allowance_CNY": "CNY/a"}),),
+    methods_ref="methods.md §4",
+)
+
+ZONES_BALANCE3 = {"payment": "支付区", "balance": "平衡区", "receiving": "受偿区", "no_emission": "无排放"}
+ZONES_QUADRANT = {"low_carbon_maintenance": "低碳保持区", "economic_development": "经济发展区",
+                  "carbon_sink_function": "碳汇功能区", "high_carbon_optimisation": "高碳优化区",
+                  "no_emission": "无排放"}
+ZONE_COLOURS = {"payment": "#d7301f", "balance": "#fdd49e", "receiving": "#2b8cbe",
+                "low_carbon_maintenance": "#1a9850", "economic_development": "#fee08b",
+                "carbon_sink_function": "#66bd63", "high_carbon_optimisation": "#d73027", "no_emission": "#cccccc"}
+
+# --------------------------------------------------------------------------------------------------
+# inputs: explicit units
+
+_POP = {"population": 1.0, "population_persons": 1.0, "pop": 1.0, "population_1e4": 1e4, "population_万人": 1e4,
+        "人口_万人": 1e4, "常住人口_万人": 1e4, "人口": None}
+_GDP = {"gdp_1e4cny": 1.0, "gdp_万元": 1.0, "gdp_cny": 1e-4, "gdp_yuan": 1e-4, "gdp_1e8cny": 1e4,
+        "gdp_亿元": 1e4, "地区生产总值_亿元": 1e4, "地区生产总值_万元": 1.0, "gdp": None}
+
+
+def _pick(df: pd.DataFrame, table: dict[str, float | None], what: str, expected: str) -> pd.Series | None:
+    cols = {str(c).strip().lower(): c for c in df.columns}
+    for name, f in table.items():
+        if name in cols:
+            if f is None:
+                raise InputValidationError(
+                    f"socio-economic column {cols[name]!r} has no unit; rename it to one of {expected} so the unit "
+                    f"is explicit")
+            v = pd.to_numeric(df[cols[name]], errors="coerce")
+            if v.isna().any():
+                raise InputValidationError(f"{what} column {cols[name]!r} has empty or non-numeric values; "
+                                           f"empty is not zero: fill them")
+            if (v < 0).any():
+                raise InputValidationError(f"{what} column {cols[name]!r} has negative values")
+            return v * f
+    return None
+
+
+def prepare_socioeconomic(se: pd.DataFrame) -> pd.DataFrame:
+    """zone, year, gdp_1e4CNY, population (persons), optional engel and area_ha, with units converted.
+
+    GDP columns: gdp_1e4CNY (万元), gdp_1e8CNY (亿元) or gdp_CNY; population: population (persons) or
+    population_1e4 (万人). A bare ``gdp`` column is refused (unit unknown).
+    """
+    cols = {str(c).strip().lower(): c for c in se.columns}
+    for need in ("zone", "year"):
+        if need not in cols:
+            raise InputValidationError(f"socio-economic table has columns {list(se.columns)}; it lacks {need!r}")
+    gdp = _pick(se, _GDP, "GDP", "gdp_1e4CNY (万元), gdp_1e8CNY (亿元), gdp_CNY")
+    pop = _pick(se, _POP, "population", "population (persons), population_1e4 (万人)")
+    if gdp is None or pop is None:
+        raise InputValidationError(
+            f"socio-economic table has columns {list(se.columns)}; expected GDP (gdp_1e4CNY | gdp_1e8CNY | gdp_CNY) "
+            f"and population (population | population_1e4)")
+    out = pd.DataFrame({"zone": se[cols["zone"]].astype(str).str.strip(),
+                        "year": pd.to_numeric(se[cols["year"]], errors="coerce"),
+                        "gdp_1e4CNY": gdp.astype(float), "population": pop.astype(float)})
+    if out["year"].isna().any():
+        raise InputValidationError("socio-economic table: some years are empty or not numbers")
+    out["year"] = out["year"].astype(int)
+    if "engel" in cols:
+        en = pd.to_numeric(se[cols["engel"]], errors="coerce")
+        if ((en <= 0) | (en >= 1)).any():
+            raise InputValidationError("engel (share of food in consumption) must lie strictly between 0 and 1")
+        out["engel"] = en.astype(float)
+    dup = out.duplicated(["zone", "year"])
+    if dup.any():
+        r = out[dup].iloc[0]
+        raise InputValidationError(f"socio-economic table: zone {r['zone']} year {r['year']} appears twice")
+    return out
+
+
+def prepare_emissions(em: pd.DataFrame) -> pd.DataFrame:
+    """zone, year, emission_tCO2e (CE ≥ 0), absorption_tCO2 (CA ≥ 0). Accepts t C columns
+    (emission_tC, absorption_tC), converted explicitly."""
+    cols = {str(c).strip(): c for c in em.columns}
+    for need in ("zone", "year"):
+        if need not in cols:
+            raise InputValidationError(f"emissions table has columns {list(em.columns)}; it lacks {need!r}")
+    out = pd.DataFrame({"zone": em[cols["zone"]].astype(str).str.strip(),
+                        "year": pd.to_numeric(em[cols["year"]], errors="coerce").astype("Int64")})
+    if "emission_tCO2e" in cols:
+        ce = pd.to_numeric(em[cols["emission_tCO2e"]], errors="coerce")
+    elif "emission_tCO2" in cols:
+        ce = pd.to_numeric(em[cols["emission_tCO2"]], errors="coerce")
+    elif "emission_tC" in cols:
+        ce = c_to_co2(pd.to_numeric(em[cols["emission_tC"]], errors="coerce"))
+    else:
+        raise InputValidationError(
+            f"emissions table has columns {list(em.columns)}; expected emission_tCO2e (or emission_tCO2 / "
+            f"emission_tC) and absorption_tCO2 (or absorption_tC), as written by `landcarbon emissions`")
+    if "absorption_tCO2" in cols:
+        ca = pd.to_numeric(em[cols["absorption_tCO2"]], errors="coerce")
+    elif "absorption_tC" in cols:
+        ca = c_to_co2(pd.to_numeric(em[cols["absorption_tC"]], errors="coerce"))
+    else:
+        raise InputValidationError(
+            f"emissions table has columns {list(em.columns)}; expected absorption_tCO2 (or absorption_tC), the "
+            f"magnitude of the sinks (CA ≥ 0)")
+    if ce.isna().any() or ca.isna().any() or out["year"].isna().any():
+        raise InputValidationError("emissions table: empty emission, absorption or year values; empty is not zero")
+    if (ce < 0).any() or (ca < 0).any():
+        raise InputValidationError(
+            "emissions table: emission and absorption must be magnitudes ≥ 0 (CE, CA of methods.md §4.1); found "
+            "negative values: give sinks as positive absorption")
+    out["year"] = out["year"].astype(int)
+    out["emission_tCO2e"] = ce.astype(float)
+    out["absorption_tCO2"] = ca.astype(float)
+    return out
+
+
+def sinks_from_stock_change(stock: pd.DataFrame) -> pd.DataFrame:
+    """Annual sink from a stock change (§1.2): E = −ΔC × (t CO2 per t C) / (t2 − t1). Columns: zone,
+    delta_MgC (C(t2) − C(t1)), t1, t2. Returns zone, absorption_tCO2 (gain) and stock_loss_tCO2 (loss, a source)."""
+    need = {"zone", "delta_MgC", "t1", "t2"}
+    if not need <= set(stock.columns):
+        raise InputValidationError(f"stock-change table has columns {list(stock.columns)}; expected {sorted(need)}")
+    T = stock["t2"].astype(float) - stock["t1"].astype(float)
+    if (T <= 0).any():
+        raise InputValidationError("stock-change table: t2 must be later than t1")
+    e = -c_to_co2(stock["delta_MgC"].astype(float)) / T  # t CO2/a, + = release
+    return pd.DataFrame({"zone": stock["zone"].astype(str), "absorption_tCO2": (-e).clip(lower=0.0),
+                         "stock_loss_tCO2": e.clip(lower=0.0)})
+
+
+# --------------------------------------------------------------------------------------------------
+# the balance
+
+
+def pearl_factor(engel, a: float = 1.0, b: float = 1.0):
+    """L = 1 / (1 + a exp(−b t)), t = 1/En − 3 (methods.md §4.3)."""
+    t = 1.0 / np.asarray(engel, dtype=float) - 3.0
+    return 1.0 / (1.0 + a * np.exp(-b * t))
+
+
+def carbon_balance(emissions: pd.DataFrame, socioeconomic: pd.DataFrame, *, price_cny_per_tco2: float = 79.42,
+                   band: float = 0.2, allowance_share: str = "gdp", pearl: bool = False,
+                   value_z: float = 0.5, check_zones: bool = True) -> pd.DataFrame:
+    """Balance indicators, zoning and compensation value per zone and year (methods.md §4).
+
+    ``emissions``: zone, year, emission_tCO2e, absorption_tCO2 (magnitudes). ``socioeconomic``: the output of
+    :func:`prepare_socioeconomic` (gdp_1e4CNY, population, optional engel). ``price_cny_per_tco2``: carbon price
+    per t CO2 (resolve units with :func:`landcarbon.models.coefficients.carbon_price` first).
+    ``allowance_share``: how θ_i = NCE × s_i is shared: ``gdp`` (default), ``population`` or ``area`` (needs area_ha).
+    """
+    if not 0 <= band < 1:
+        raise InputValidationError(f"band b = {band}; expected 0 ≤ b < 1 (default 0.2)")
+    em = emissions
+    se = socioeconomic
+    if check_zones:
+        ez = set(em["zone"]) if len(em) else set()
+        sz = set(se["zone"])
+        extra, miss = sorted(ez - sz), sorted(sz - ez)
+        if extra or miss:
+            raise InputValidationError(
+                f"zones differ between the emissions table and the socio-economic table: only in emissions "
+                f"{extra[:20]}, only in socio-economic {miss[:20]}; make the zone names match")
+    df = em.merge(se, on=["zone", "year"], how="left", validate="one_to_one", indicator=True)
+    nomatch = df[df["_merge"] != "both"]
+    if not nomatch.empty:
+        yrs = sorted(set(nomatch["year"]))
+        raise InputValidationError(
+            f"{len(nomatch)} zone-years of the emissions table have no socio-economic row (years {yrs[:10]}; first "
+            f"zone {nomatch['zone'].iloc[0]}); add GDP and population for them")
+    df = df.drop(columns="_merge")
+    ce = df["emission_tCO2e"].to_numpy(float)
+    ca = df["absorption_tCO2"].to_numpy(float)
+    g = df["gdp_1e4CNY"].to_numpy(float)
+    p = df["population"].to_numpy(float)
+    yr = df["year"].to_numpy()
+    # per-year totals, broadcast back to rows (one grouped sum each)
+    codes, uniq = pd.factorize(yr)
+    CE = np.bincount(codes, ce)[codes]
+    CA = np.bincount(codes, ca)[codes]
+    G = np.bincount(codes, g)[codes]
+    P = np.bincount(codes, p)[codes]
+    nce = ce - ca
+    NCE = CE - CA
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ccr = np.where(ce > 0, ca / ce, np.nan)
+        ce_share = np.where(CE > 0, ce / CE, np.nan)
+        ecc = np.where(ce > 0, (g / G) / ce_share, np.nan)
+        esc = np.where((ce > 0) & (CA > 0), (ca / CA) / ce_share, np.nan)
+        ccr_r = np.where(CE > 0, CA / CE, np.nan)
+        r = ccr / ccr_r
+        ci = np.where(g > 0, ce / g, np.nan)
+        pc = np.where(p > 0, ce / p, np.nan)
+        prod = np.where(ce > 0, g / ce, np.nan)
+    out = df.copy()
+    out["NCE_tCO2e"] = nce
+    out["CCR"] = ccr
+    out["CCR_pct"] = ccr * 100.0
+    out["CCR_region"] = ccr_r
+    out["CCR_relative"] = r
+    out["ECC"] = ecc
+    out["ESC"] = esc
+    out["CI_tCO2e_per_1e4CNY"] = ci
+    out["per_capita_tCO2e"] = pc
+    out["carbon_productivity_1e4CNY_per_tCO2e"] = prod
+    no_em = ce <= 0
+    # balance3
+    z3 = np.where(r < 1 - band, "payment", np.where(r > 1 + band, "receiving", "balance")).astype(object)
+    z3[no_em] = "no_emission"
+    out["zone_balance3"] = z3
+    out["zone_balance3_zh"] = pd.Series(z3).map(ZONES_BALANCE3).to_numpy()
+    # quadrant
+    q = np.where(ecc >= 1, np.where(esc >= 1, "low_carbon_maintenance", "economic_development"),
+                 np.where(esc >= 1, "carbon_sink_function", "high_carbon_optimisation")).astype(object)
+    q[no_em] = "no_emission"
+    out["zone_quadrant"] = q
+    out["zone_quadrant_zh"] = pd.Series(q).map(ZONES_QUADRANT).to_numpy()
+    # compensation value
+    out["price_CNY_per_tCO2"] = price_cny_per_tco2
+    v = nce * price_cny_per_tco2
+    out["value_CNY"] = v
+    if allowance_share == "gdp":
+        s = np.where(G > 0, g / G, np.nan)
+    elif allowance_share == "population":
+        s = np.where(P > 0, p / P, np.nan)
+    elif allowance_share == "area":
+        if "area_ha" not in df:
+            raise InputValidationError("allowance_share='area' needs an area_ha column in the emissions table")
+        a = df["area_ha"].to_numpy(float)
+        A = np.bincount(codes, a)[codes]
+        s = a / A
+    else:
+        raise InputValidationError(f"allowance_share {allowance_share!r}; expected gdp, population or area")
+    theta = NCE * s
+    out["allowance_tCO2e"] = theta
+    va = (nce - theta) * price_cny_per_tco2
+    out["value_allowance_CNY"] = va
+    if pearl:
+        if "engel" not in df:
+            raise InputValidationError("the Pearl factor needs an 'engel' column (share of food in consumption, 0-1)")
+        L = pearl_factor(df["engel"].to_numpy(float))
+        out["pearl_L"] = L
+        out["value_pearl_CNY"] = va * L
+    # balance3_value: z-score of V within each year (sample sd) [D]
+    vs = pd.Series(v)
+    grp = vs.groupby(codes)
+    zsc = (vs - grp.transform("mean")) / grp.transform("std")
+    zv = np.where(zsc > value_z, "payment", np.where(zsc < -value_z, "receiving", "balance")).astype(object)
+    zv[~np.isfinite(zsc.to_numpy())] = "balance"
+    out["zone_balance3_value"] = zv
+    out["zone_balance3_value_zh"] = pd.Series(zv).map(ZONES_BALANCE3).to_numpy()
+    out["status"] = np.where(no_em, "no emission", "")
+    return out
+
+
+def balance_totals(bal: pd.DataFrame) -> pd.DataFrame:
+    """Per-year totals: CE, CA, NCE, regional CCR, Σ payments and Σ receipts of each value form."""
+    agg = {"emission_tCO2e": "sum", "absorption_tCO2": "sum", "NCE_tCO2e": "sum", "gdp_1e4CNY": "sum",
+           "population": "sum"}
+    t = bal.groupby("year").agg(agg)
+    t["CCR_region"] = t["absorption_tCO2"] / t["emission_tCO2e"]
+    for col in ("value_CNY", "value_allowance_CNY", "value_pearl_CNY"):
+        if col in bal:
+            v = bal[col]
+            t[col.replace("value", "payments")] = v.where(v > 0, 0.0).groupby(bal["year"]).sum()
+            t[col.replace("value", "receipts")] = (-v.where(v < 0, 0.0)).groupby(bal["year"]).sum()
+    for scheme in ("zone_balance3", "zone_quadrant"):
+        counts = bal.groupby(["year", scheme]).size().unstack(fill_value=0)
+        counts.columns = [f"n_{c}" for c in counts.columns]
+        t = t.join(counts)
+    return t.reset_index()
