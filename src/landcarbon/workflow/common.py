@@ -85,6 +85,20 @@ class RunFolder:
             self.manifest.outputs.append(rel)
         return p
 
+    def stage_dir(self, rel: str) -> Path:
+        """A staged folder for a sub-run that writes its own files; publish it with publish_tree()."""
+        assert self._stage is not None, "use RunFolder as a context manager"
+        p = self._stage / rel
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def publish_tree(self, rel: str) -> None:
+        """Register every file under the staged folder ``rel`` as an output of this run."""
+        base = self.stage_dir(rel)
+        for f in sorted(base.rglob("*")):
+            if f.is_file():
+                self.path(f"{rel}/{f.relative_to(base).as_posix()}")
+
     def write_table(self, df: pd.DataFrame, rel: str, **kw: Any) -> Path:
         return _tables.write_csv(df, self.path(rel), **kw)
 

@@ -15,6 +15,9 @@ leaves nothing, and every step is timed in the manifest). Each step reads and ex
 5. ``tables``    stock_by_province.csv, stock_by_group.csv
 6. ``rasters``   carbon_density.tif (Mg C/ha, COG, NaN outside China), landuse_2019_national6.tif
 7. ``map``       carbon_density_map.png (when a renderer is given; report layer)
+8. ``accounts``  emissions, carbon balance with compensation zoning, and the STIRPAT peak projection
+                 on the synthetic districts dataset (datasets.districts; labelled synthetic), under
+                 ``districts/`` (charts through the ``carbon_charts`` renderer)
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ class DemoState:
     run: RunFolder
     lang: str = "en"
     render_map: Callable[..., dict[str, Any]] | None = None
+    #: more report-layer renderers by name (e.g. "carbon_charts"), passed in by the CLI
+    renderers: dict[str, Callable[..., Any]] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
 
@@ -106,13 +111,11 @@ def step_stock(st: DemoState) -> None:
     run folder (tables, c_storage map, manifest) is kept under ``stock/``."""
     pools = st.data["pools"]
     table = pools[["lucode", *china.POOLS]].assign(lulc_name=pools["name_en"])
-    stock_dir = st.run.path("stock/summary.json").parent
+    stock_dir = st.run.stage_dir("stock")
     summary = run_stock([st.data["landuse"]], pools=table, out=stock_dir, years=[YEAR],
                         names=[f"modis_{YEAR}_national6"], zones=st.data["zone_layer"], zone_field="zone_key",
                         write_maps=True)
-    for f in sorted(stock_dir.rglob("*")):
-        if f.is_file():
-            st.run.path(f"stock/{f.relative_to(stock_dir).as_posix()}")  # publish with the demo
+    st.run.publish_tree("stock")
     by_zone = read_table(stock_dir / "by_zone.csv", dtype={"zone": str})
     zone_class = read_table(stock_dir / "zone_class.csv", dtype={"zone": str})
     storage = next(f for f in summary.get("maps_written", []) if f.startswith("c_storage_"))
@@ -206,6 +209,25 @@ def step_map(st: DemoState) -> None:
     st.summary["map"] = {"file": "carbon_density_map.png", "labels": info.get("lang"), "font": info.get("font")}
 
 
+def step_accounts(st: DemoState) -> None:
+    """Emissions, balance zoning and peak projection on the synthetic districts (issue 4 models)."""
+    from .emissions import demo_step
+
+    base = st.run.stage_dir("districts")
+    res = demo_step(base, lang=st.lang)
+    charts = st.renderers.get("carbon_charts")
+    if charts is not None:
+        charts(base, lang=st.lang)
+    st.run.publish_tree("districts")
+    em, bal, peak = res["emissions"], res["balance"], res["peak"]
+    st.summary["districts"] = {
+        "note": res["note"], "folder": "districts/",
+        "emissions": {k: v for k, v in em.items() if isinstance(v, int | float | str)},
+        "balance": {k: v for k, v in bal.items() if isinstance(v, int | float | str)},
+        "peak": peak.get("peaks", peak.get("scenarios", {})),
+    }
+
+
 #: the demo, step by step (name, function); later issues append steps (emissions, simulation)
 STEPS: list[tuple[str, Callable[[DemoState], None]]] = [
     ("load", step_load),
@@ -215,12 +237,13 @@ STEPS: list[tuple[str, Callable[[DemoState], None]]] = [
     ("tables", step_tables),
     ("rasters", step_rasters),
     ("map", step_map),
+    ("accounts", step_accounts),
 ]
 
 
 def run_demo(out: str | os.PathLike, *, lang: str = "en", render_map: Callable[..., dict[str, Any]] | None = None,
              steps: list[tuple[str, Callable[[DemoState], None]]] | None = None,
-             overwrite: bool = True) -> dict[str, Any]:
+             overwrite: bool = True, renderers: dict[str, Callable[..., Any]] | None = None) -> dict[str, Any]:
     """Run the China demo into ``out``; return the summary dict (also written to summary.json).
 
     ``render_map(density, path, *, zones, lang, title, note) -> {"lang": ...}`` draws the PNG
@@ -231,7 +254,7 @@ def run_demo(out: str | os.PathLike, *, lang: str = "en", render_map: Callable[.
     with RunFolder(out, "demo", overwrite=overwrite) as run:
         run.manifest.model = cs.SPEC.id
         run.manifest.model_version = cs.SPEC.version
-        st = DemoState(run=run, lang=lang, render_map=render_map)
+        st = DemoState(run=run, lang=lang, render_map=render_map, renderers=dict(renderers or {}))
         for name, fn in (steps if steps is not None else STEPS):
             with run.manifest.timed(name):
                 fn(st)
