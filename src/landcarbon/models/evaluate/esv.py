@@ -1,0 +1,193 @@
+"""Ecosystem service value from Xie Gaodi's equivalent-factor tables (methods.md §12.4).
+
+    E_a      = (1/7) × Σ_g (m_g × p_g × q_g) / M        value of one standard equivalent (CNY/ha)
+    VC_{k,f} = E_a × r × e_{k,f}                        value coefficient (CNY/(ha·a)); r = regional factor
+    ESV      = Σ_k Σ_f A_k × VC_{k,f}                   (CNY/a)
+
+Tables: ``reference/xie2015_equivalents.csv`` (谢高地, 张彩霞, 张雷明 et al. 2015 自然资源学报 30(8),
+14 types × 11 services) and ``reference/xie2003_equivalents.csv`` (谢高地 et al. 2003 自然资源学报 18(2),
+6 types × 9 services). The two are never mixed in one comparison.
+
+Default crosswalk from the six national groups [D; every entry a user parameter]:
+2015 — cropland = φ × 水田 + (1 − φ) × 旱地 (φ = paddy share, required, no default); forest = 针阔混交;
+grassland = mean of 草原 and 草甸; water = 水系; built-up = 0; unused = 裸地.
+2003 — cropland = 农田; forest = 森林; grassland = 草地; water = 水体; built-up = 0; unused = 荒漠.
+``r`` (NPP or biomass adjustment) is an option [L], default 1.
+"""
+
+from __future__ import annotations
+
+import io as _io
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ...core.classes import GROUPS
+from ...core.errors import InputValidationError
+from ...core.spec import ModelSpec, NumberIn, TableIn, TableOut
+from .suitability import _ref_text
+
+SPEC = ModelSpec(
+    id="esv", version="1", title_en="Ecosystem service value (Xie equivalents)", title_zh="生态系统服务价值",
+    inputs=(
+        TableIn("crops", doc="main grain crops: sown_area_ha, price_CNY_per_kg, yield_kg_per_ha", required=False),
+        NumberIn("unit_value_CNY_per_ha", units="CNY/ha", minimum=0, required=False),
+        NumberIn("paddy_share", units="fraction", minimum=0, maximum=1, required=False),
+    ),
+    outputs=(TableOut("esv", columns={"esv_CNY_per_yr": "CNY/a", "area_ha": "ha"}),),
+    methods_ref="methods.md §12.4",
+)
+
+TABLES = {"2015": "xie2015_equivalents.csv", "2003": "xie2003_equivalents.csv"}
+CITATIONS = {"2015": "谢高地, 张彩霞, 张雷明 et al. 2015 自然资源学报 30(8):1243–1254",
+             "2003": "谢高地 et al. 2003 自然资源学报 18(2):189–196"}
+
+DEFAULT_CROSSWALK: dict[str, dict[str, dict[str, float]]] = {
+    "2015": {"forest": {"mixed forest": 1.0}, "grassland": {"steppe": 0.5, "meadow": 0.5},
+             "water": {"water body": 1.0}, "built_up": {}, "unused": {"bare land": 1.0}},
+    "2003": {"cropland": {"farmland": 1.0}, "forest": {"forest": 1.0}, "grassland": {"grassland": 1.0},
+             "water": {"water": 1.0}, "built_up": {}, "unused": {"desert/unused": 1.0}},
+}
+
+
+def load_equivalents(version: str = "2015") -> pd.DataFrame:
+    """Equivalent factors (dimensionless), index = English type name, one column per service, plus ``tag``."""
+    v = str(version)
+    if v not in TABLES:
+        raise InputValidationError(f"Xie equivalent table {version!r}; expected '2015' or '2003'")
+    df = pd.read_csv(_io.StringIO(_ref_text(TABLES[v])))
+    return df.set_index("type_en")
+
+
+def services(version: str = "2015") -> list[str]:
+    return [c for c in load_equivalents(version).columns if c not in ("type_cn", "tag")]
+
+
+def unit_value(crops: pd.DataFrame) -> float:
+    """E_a = (1/7) Σ m p q / M (CNY/ha) from main grain crops (sown area ha, price CNY/kg, yield kg/ha)."""
+    need = ["sown_area_ha", "price_CNY_per_kg", "yield_kg_per_ha"]
+    miss = [c for c in need if c not in crops.columns]
+    if miss:
+        raise InputValidationError(f"crop table lacks columns {miss}; expected {need} (one row per main grain crop)")
+    c = crops[need].astype(float)
+    if (c < 0).any().any() or c.isna().any().any():
+        raise InputValidationError("crop table has negative or empty values; give sown area, price and yield")
+    m = c["sown_area_ha"].sum()
+    if m <= 0:
+        raise InputValidationError("crop table: total sown area is 0")
+    return float((c["sown_area_ha"] * c["price_CNY_per_kg"] * c["yield_kg_per_ha"]).sum() / m / 7.0)
+
+
+@dataclass(frozen=True)
+class ESVCoefficients:
+    """Value coefficients VC (CNY/(ha·a)) per national group (rows) and service (columns)."""
+
+    table: pd.DataFrame
+    version: str
+    unit_value_CNY_per_ha: float
+    regional_factor: float
+    crosswalk: dict
+    price_year: int | None = None
+
+    @property
+    def per_ha(self) -> pd.Series:
+        """ESV_k = Σ_f VC_{k,f} (CNY/(ha·a)) per group."""
+        return self.table.sum(axis=1).rename("esv_CNY_per_ha_yr")
+
+    def describe(self) -> str:
+        py = f", price year {self.price_year}" if self.price_year else ""
+        return (f"Xie {self.version} equivalents ({CITATIONS[self.version]}), E_a = {self.unit_value_CNY_per_ha:,.2f} "
+                f"CNY/ha{py}, regional factor {self.regional_factor:g}")
+
+
+def coefficients(version: str = "2015", *, unit_value_CNY_per_ha: float, paddy_share: float | None = None,
+                 crosswalk: Mapping[str, Mapping[str, float]] | None = None, regional_factor: float = 1.0,
+                 price_year: int | None = None) -> ESVCoefficients:
+    """Value coefficients per national group. ``crosswalk`` overrides the default mapping per group
+    (``{"forest": {"broadleaf forest": 1.0}}``; weights of the types must sum to 1, {} = no value)."""
+    v = str(version)
+    eq = load_equivalents(v)
+    svc = [c for c in eq.columns if c not in ("type_cn", "tag")]
+    if not (unit_value_CNY_per_ha > 0):
+        raise InputValidationError(f"unit value E_a = {unit_value_CNY_per_ha}; expected > 0 CNY/ha (from the crop "
+                                   f"table, or e.g. 3406.50 CNY/ha for Xie 2015 at national 2010 prices [L])")
+    if not (regional_factor > 0):
+        raise InputValidationError(f"regional factor {regional_factor}; expected > 0")
+    cw = {g: dict(m) for g, m in DEFAULT_CROSSWALK[v].items()}
+    if v == "2015" and not (crosswalk and "cropland" in crosswalk):
+        if paddy_share is None:
+            raise InputValidationError(
+                "Xie 2015 cropland = φ × paddy + (1 − φ) × dry farmland needs the paddy share φ from statistics "
+                "(no default, methods.md §12.4); pass paddy_share (0-1) or a cropland crosswalk")
+        if not 0 <= paddy_share <= 1:
+            raise InputValidationError(f"paddy share {paddy_share}; expected 0-1")
+        cw["cropland"] = {"paddy": float(paddy_share), "dry farmland": 1.0 - float(paddy_share)}
+    for g, m in (crosswalk or {}).items():
+        if g not in GROUPS:
+            raise InputValidationError(f"ESV crosswalk group {g!r}; expected one of {GROUPS}")
+        cw[g] = dict(m)
+    rows = {}
+    for g in GROUPS:
+        m = cw.get(g)
+        if m is None:
+            raise InputValidationError(f"ESV crosswalk has no entry for group {g}")
+        unknown = [t for t in m if t not in eq.index]
+        if unknown:
+            raise InputValidationError(f"ESV crosswalk {g}: types {unknown} are not in the Xie {v} table "
+                                       f"(types: {list(eq.index)})")
+        if m and abs(sum(m.values()) - 1.0) > 1e-6:
+            raise InputValidationError(f"ESV crosswalk {g}: type weights sum to {sum(m.values()):g}; expected 1")
+        e = sum((w * eq.loc[t, svc].astype(float) for t, w in m.items()), pd.Series(0.0, index=svc))
+        rows[g] = e * unit_value_CNY_per_ha * regional_factor
+    table = pd.DataFrame(rows).T.loc[list(GROUPS)]
+    table.index.name = "group"
+    return ESVCoefficients(table, v, float(unit_value_CNY_per_ha), float(regional_factor), cw, price_year)
+
+
+def esv(areas: pd.DataFrame, coef: ESVCoefficients) -> pd.DataFrame:
+    """ESV by zone × group × service. ``areas``: columns ``group``, ``area_ha`` and optional ``zone``
+    (and any extra key columns such as ``scenario`` or ``year``, kept). Returns long rows with
+    ``esv_CNY_per_yr``."""
+    if "group" not in areas or "area_ha" not in areas:
+        raise InputValidationError("ESV areas need columns 'group' and 'area_ha'")
+    bad = sorted(set(areas["group"]) - set(GROUPS))
+    if bad:
+        raise InputValidationError(f"ESV areas: unknown groups {bad}; expected {GROUPS}")
+    long = coef.table.reset_index().melt(id_vars="group", var_name="service", value_name="vc_CNY_per_ha_yr")
+    out = areas.merge(long, on="group", how="left")
+    out["esv_CNY_per_yr"] = out["area_ha"].astype(float) * out["vc_CNY_per_ha_yr"]
+    return out
+
+
+def esv_summary(areas: pd.DataFrame, coef: ESVCoefficients, keys: tuple[str, ...] = ()) -> pd.DataFrame:
+    """ESV totals (CNY/a) per key columns (e.g. ``("scenario", "zone")``) and group."""
+    det = esv(areas, coef)
+    by = [k for k in keys if k in det.columns] + ["group"]
+    return det.groupby(by, sort=False, as_index=False).agg(area_ha=("area_ha", "first"),
+                                                          esv_CNY_per_yr=("esv_CNY_per_yr", "sum"))
+
+
+def esv_change(areas_a: pd.DataFrame, areas_b: pd.DataFrame, coef: ESVCoefficients, *,
+               label_a: str = "a", label_b: str = "b") -> pd.DataFrame:
+    """ESV of two maps or scenarios and the change b − a by zone (if given) and group (CNY/a)."""
+    keys = ["zone"] if "zone" in areas_a.columns and "zone" in areas_b.columns else []
+    sa = esv_summary(areas_a, coef, tuple(keys))
+    sb = esv_summary(areas_b, coef, tuple(keys))
+    m = sa.merge(sb, on=keys + ["group"], how="outer", suffixes=(f"_{label_a}", f"_{label_b}")).fillna(0.0)
+    m["change_CNY_per_yr"] = m[f"esv_CNY_per_yr_{label_b}"] - m[f"esv_CNY_per_yr_{label_a}"]
+    m["change_area_ha"] = m[f"area_ha_{label_b}"] - m[f"area_ha_{label_a}"]
+    return m
+
+
+def group_values(coef: ESVCoefficients) -> dict[str, float]:
+    """ESV_k per group (CNY/(ha·a)) for the optimisation objective F4."""
+    return {g: float(v) for g, v in coef.per_ha.items()}
+
+
+def check_not_mixed(*coefs: ESVCoefficients) -> None:
+    vs = {c.version for c in coefs}
+    if len(vs) > 1:
+        raise InputValidationError(f"ESV comparison mixes Xie tables {sorted(vs)}; use one table for every map "
+                                   f"and scenario (methods.md §12.4)")
+

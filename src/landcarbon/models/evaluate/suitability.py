@@ -1,0 +1,946 @@
+"""双评价: ecological protection importance, agricultural production and urban construction
+suitability (methods.md §10.1–10.5).
+
+Levels are ordinal categories stored as ``uint8`` with 0 = nodata: level 1 is the best
+(most suitable / most important), level 5 the worst. Thresholds, modifiers and integration
+matrices are data (``reference/shuangpingjia_thresholds_2019_cug.csv``,
+``agri_land_water_matrix_2019_cug.csv``, ``agri_base_climate_matrix_2019_cug.csv`` and the 3-class
+ecological factor table ``data/shuangpingjia_eco_thresholds_2019_cug.csv``); every one can be
+overridden by the caller (the plan file). An optional factor that is not given is *reported* in
+``result.missing`` with the step it changes; a user fill level replaces it explicitly.
+
+Integration (profile ``2019_cug``, CUGGISRS/spj scripts):
+
+* agriculture: land level (slope, modifiers: silt) × water level (worst of the water factors given)
+  → base (matrix); base × climate level → level (matrix); then environment (5 → 5, 3 → down 1),
+  salinisation (down 1), disaster (1 → 2), contiguity (applied last). A missing matrix input
+  leaves the level unchanged (identity), reported.
+* urban: land level (slope, modifiers: elevation, relief) × water level (matrix only when the user
+  gives one: the urban matrices are not shipped), then geological hazard and location by the
+  "most severe level wins" rule [D], then contiguity.
+* ecology: importance = the more important of the service importance levels and the fragility
+  levels (most severe wins); fragility indices are the geometric mean of 1/3/5 factor scores
+  (s ≤ 2.33 → 1, ≤ 3.66 → 3, else 5, with 5 = most prone), read as 5 = 极敏感 → importance 1.
+* 生态保护极重要区 is removed from the agricultural and urban 适宜区 (3-level output moved to
+  ``eco_exclusion_level``, default 3 = 不适宜 [D]).
+"""
+
+from __future__ import annotations
+
+import io as _io
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ...core.errors import InputValidationError
+from ...core.grid import ensure_aligned, grid_of, row_areas_ha
+from ...core.spec import ModelSpec, NumberIn, RasterIn, RasterOut, TableOut
+
+SPEC = ModelSpec(
+    id="suitability_2eval", version="1", title_en="Suitability evaluation (双评价)",
+    title_zh="资源环境承载能力和国土空间开发适宜性评价",
+    inputs=(
+        RasterIn("dem", kind="continuous", units="m", doc="elevation; slope and relief are derived from it"),
+        RasterIn("landuse", doc="land-use map (cross-tabulation of levels by class)", required=False),
+        RasterIn("zones", doc="zone ids (1-based, 0 outside)", required=False),
+        NumberIn("relief_window_cells", units="cells", minimum=3, default=None),
+    ),
+    outputs=(
+        RasterOut("agriculture_level5", dtype="uint8", units="level 1-5 (1 best)"),
+        RasterOut("urban_level5", dtype="uint8", units="level 1-5 (1 best)"),
+        RasterOut("ecology_level5", dtype="uint8", units="level 1/3/5 (1 most important)"),
+        TableOut("areas", columns={"area_ha": "ha", "cells": "cells"}),
+    ),
+    methods_ref="methods.md §10",
+)
+
+PROFILES: dict[str, dict[str, str]] = {
+    "2019_cug": {
+        "thresholds": "shuangpingjia_thresholds_2019_cug.csv",
+        "agri_land_water": "agri_land_water_matrix_2019_cug.csv",
+        "agri_base_climate": "agri_base_climate_matrix_2019_cug.csv",
+        "eco_thresholds": "shuangpingjia_eco_thresholds_2019_cug.csv",
+        "citation": "CUGGISRS/spj 2019 scripts (双评价 open implementation), thresholds [V]; "
+                    "自然资源部办公厅 2020 指南（试行）",
+    },
+}
+
+EVALUATIONS = ("ecology", "agriculture", "urban")
+
+#: level names (5-level and 3-level), zh / en
+LEVEL5_NAMES = {
+    "agriculture": {1: ("高适宜", "highly suitable"), 2: ("较适宜", "suitable"), 3: ("一般适宜", "moderately suitable"),
+                    4: ("较不适宜", "marginally suitable"), 5: ("不适宜", "unsuitable")},
+    "ecology": {1: ("极重要", "extremely important"), 2: ("极重要-重要", "very important"), 3: ("重要", "important"),
+                4: ("重要-一般", "moderately important"), 5: ("一般重要", "generally important")},
+}
+LEVEL5_NAMES["urban"] = LEVEL5_NAMES["agriculture"]
+LEVEL3_NAMES = {
+    "agriculture": {1: ("适宜", "suitable"), 2: ("一般适宜", "moderately suitable"), 3: ("不适宜", "unsuitable")},
+    "ecology": {1: ("极重要", "extremely important"), 2: ("重要", "important"), 3: ("一般重要", "generally important")},
+}
+LEVEL3_NAMES["urban"] = LEVEL3_NAMES["agriculture"]
+
+#: 5-level → 3-level merge [D]: 1–2 适宜, 3 一般适宜, 4–5 不适宜 (ecology 1/3/5 → 1/2/3)
+DEFAULT_THREE_LEVEL = {1: 1, 2: 1, 3: 2, 4: 3, 5: 3}
+
+#: default relief (地形起伏度) window: about 1 km [D]
+RELIEF_WINDOW_M = 1000.0
+
+#: the water factors of agriculture (worst level of those given) and the urban hazard / location factors
+AGRI_WATER_FACTORS = ("annual_precipitation", "aridity_index", "water_use_quota_modulus")
+AGRI_CLIMATE_FACTORS = ("accumulated_temp_0c",)
+URBAN_HAZARD_FACTORS = ("cumulative_subsidence", "subsidence_rate")
+URBAN_LOCATION_FACTORS = ("time_to_county_centre", "time_to_provincial_centre")
+
+#: modifier variables: CSV word → factor key
+_MOD_VARS = {"silt": "silt_content", "elev": "elevation", "elevation": "elevation", "relief": "relief"}
+
+
+# --------------------------------------------------------------------------------------------------
+# reference data
+def _ref_text(name: str) -> str:
+    base = resources.files("landcarbon") / "data"
+    p = base / "reference" / name
+    if not p.is_file():
+        p = base / name
+    return p.read_text(encoding="utf-8")
+
+
+def factor_key(name: str) -> str:
+    """CSV factor name → key: 'accumulated temp >=0C' → 'accumulated_temp_0c'."""
+    s = re.sub(r"[^0-9a-z]+", "_", str(name).lower().replace(">=", "")).strip("_")
+    return s
+
+
+@lru_cache(maxsize=8)
+def _thresholds_cached(profile: str) -> pd.DataFrame:
+    files = _profile(profile)
+    return pd.read_csv(_io.StringIO(_ref_text(files["thresholds"])), dtype={"modifiers": str},
+                       keep_default_na=False)
+
+
+def _profile(profile: str) -> dict[str, str]:
+    try:
+        return PROFILES[profile]
+    except KeyError:
+        raise InputValidationError(f"双评价 profile {profile!r} is unknown; shipped profiles: {sorted(PROFILES)} "
+                                   f"(give your own thresholds in the plan's [suitability.thresholds])") from None
+
+
+def load_thresholds(profile: str = "2019_cug") -> pd.DataFrame:
+    """The threshold table with a ``key`` column (factor key) and ``breaks`` (4 floats, best → worst)."""
+    df = _thresholds_cached(profile).copy()
+    df["key"] = [factor_key(f) for f in df["factor"]]
+    df["breaks"] = [[float(r[f"break_{i}"]) for i in range(1, 5)] for _, r in df.iterrows()]
+    return df
+
+
+def load_matrix(name: str, profile: str = "2019_cug") -> np.ndarray:
+    """A 5 × 5 integration matrix (rows: first input level 1…5, columns: second input level 1…5)."""
+    files = _profile(profile)
+    if name not in files:
+        raise InputValidationError(f"profile {profile!r} ships no matrix {name!r}; give one in the plan file")
+    df = pd.read_csv(_io.StringIO(_ref_text(files[name])))
+    return matrix_from_frame(df, name)
+
+
+def matrix_from_frame(df: pd.DataFrame, what: str = "matrix") -> np.ndarray:
+    """A 5 × 5 level matrix from a table whose first column is the row level."""
+    m = df.set_index(df.columns[0]).to_numpy()
+    if m.shape != (5, 5):
+        raise InputValidationError(f"{what}: found a {m.shape[0]} x {m.shape[1]} table; expected 5 rows (levels 1-5) "
+                                   f"and 5 level columns")
+    try:
+        m = m.astype(float)
+    except ValueError:
+        raise InputValidationError(f"{what}: entries must be levels 1-5") from None
+    if not np.isin(m, [1, 2, 3, 4, 5]).all():
+        raise InputValidationError(f"{what}: entries must be levels 1-5; found {sorted(set(m.ravel()))}")
+    return m.astype(np.uint8)
+
+
+@lru_cache(maxsize=8)
+def _eco_cached(profile: str) -> pd.DataFrame:
+    return pd.read_csv(_io.StringIO(_ref_text(_profile(profile)["eco_thresholds"])), keep_default_na=False)
+
+
+def load_eco_thresholds(profile: str = "2019_cug") -> pd.DataFrame:
+    """3-class fragility factor thresholds: index, factor, unit, break_1, break_2, direction, tag."""
+    return _eco_cached(profile).copy()
+
+
+# --------------------------------------------------------------------------------------------------
+# terrain
+def as_float(da: xr.DataArray) -> xr.DataArray:
+    """float32 copy with the declared nodata (and non-finite values) as NaN; keeps coords and CRS."""
+    nd = da.rio.nodata if hasattr(da, "rio") else None
+    out = da.astype(np.float32)
+    if nd is not None and not (isinstance(nd, float) and math.isnan(nd)):
+        out = out.where(da != nd)
+    out = out.where(np.isfinite(out))
+    out = _keep_geo(out, da)
+    return out.rio.write_nodata(np.nan, encoded=False)
+
+
+def _keep_geo(out: xr.DataArray, like: xr.DataArray) -> xr.DataArray:
+    crs = like.rio.crs
+    if crs is not None:
+        out = out.rio.write_crs(crs)
+    try:
+        out = out.rio.write_transform(like.rio.transform(recalc=False))
+    except Exception:  # pragma: no cover
+        pass
+    return out
+
+
+def _cell_sizes_m(da: xr.DataArray) -> tuple[np.ndarray, float]:
+    """Per-row x spacing (m) and y spacing (m); geographic grids use the local metre length per degree."""
+    g = grid_of(da)
+    rx, ry = g.res
+    if g.is_geographic:
+        lat = np.radians(g.transform.f + g.transform.e * (np.arange(g.shape[0]) + 0.5))
+        # metres per degree on the WGS84 ellipsoid (first terms of the series)
+        mx = 111412.84 * np.cos(lat) - 93.5 * np.cos(3 * lat)
+        my = 111132.92 - 559.82 * np.cos(2 * lat[len(lat) // 2])
+        return rx * mx, float(ry * my)
+    u = 1.0
+    if g.crs is not None:
+        try:
+            u = float(g.crs.axis_info[0].unit_conversion_factor)
+        except (IndexError, AttributeError):
+            u = 1.0
+    return np.full(g.shape[0], rx * u), float(ry * u)
+
+
+def _horn_slope(z: np.ndarray, dx: np.ndarray, dy: float) -> np.ndarray:
+    """Horn (1981) slope in degrees of a padded block (one cell of halo on every side)."""
+    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
+    d, f = z[1:-1, :-2], z[1:-1, 2:]
+    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
+    dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * dx[:, None])
+    dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * dy)
+    s = np.degrees(np.arctan(np.hypot(dzdx, dzdy)))
+    s[np.isnan(z[1:-1, 1:-1])] = np.nan
+    return s.astype(np.float32)
+
+
+def _fill_nan_edges(z: np.ndarray) -> np.ndarray:
+    """Replace NaN neighbours by the centre value so that edge cells of the valid area get a slope."""
+    out = z.copy()
+    nan = np.isnan(out)
+    if nan.any():
+        # nearest valid value along rows then columns (cheap; only the one-cell halo matters)
+        from scipy import ndimage
+
+        idx = ndimage.distance_transform_edt(nan, return_distances=False, return_indices=True)
+        out = out[tuple(idx)]
+    return out
+
+
+def slope_degrees(dem: xr.DataArray) -> xr.DataArray:
+    """Slope (°) from a DEM by Horn's 3 × 3 method; edges replicate the nearest valid cell.
+
+    Works on numpy and dask (``map_overlap`` with a one-cell halo).
+    """
+    z = as_float(dem)
+    dx_rows, dy = _cell_sizes_m(dem)
+
+    def block(zb: np.ndarray, dxb: np.ndarray) -> np.ndarray:
+        valid = ~np.isnan(zb)
+        if not valid.any():
+            return np.full((zb.shape[0] - 2, zb.shape[1] - 2), np.nan, np.float32)
+        filled = _fill_nan_edges(zb)
+        s = _horn_slope(filled, dxb[1:-1, 0], dy)
+        s[~valid[1:-1, 1:-1]] = np.nan
+        return s
+
+    data = z.data
+    dxm = np.broadcast_to(dx_rows[:, None], z.shape)
+    if hasattr(data, "dask"):
+        import dask.array as dsa
+
+        dxd = dsa.from_array(np.ascontiguousarray(dxm), chunks=data.chunks)
+        out = dsa.map_overlap(lambda zb, db: np.pad(block(zb, db), 1, constant_values=np.nan),
+                              data, dxd, depth=1, boundary="nearest", dtype=np.float32)
+    else:
+        zp = np.pad(np.asarray(data), 1, mode="edge")
+        dp = np.pad(dxm, 1, mode="edge")
+        out = block(zp, dp)
+    res = z.copy(data=out)
+    res.name = "slope_deg"
+    res.attrs = {"units": "degree", "method": "Horn 1981 3x3"}
+    return res
+
+
+def relief(dem: xr.DataArray, window_cells: int) -> xr.DataArray:
+    """地形起伏度: max − min elevation (m) in a square moving window of ``window_cells`` (odd)."""
+    from scipy import ndimage
+
+    w = int(window_cells)
+    if w < 3 or w % 2 == 0:
+        raise InputValidationError(f"relief window is {w} cells; expected an odd number >= 3")
+    z = as_float(dem)
+
+    def block(zb: np.ndarray) -> np.ndarray:
+        hi = ndimage.maximum_filter(np.where(np.isnan(zb), -np.inf, zb), size=w, mode="nearest")
+        lo = ndimage.minimum_filter(np.where(np.isnan(zb), np.inf, zb), size=w, mode="nearest")
+        r = (hi - lo).astype(np.float32)
+        r[np.isnan(zb)] = np.nan
+        return r
+
+    data = z.data
+    if hasattr(data, "dask"):
+        import dask.array as dsa
+
+        out = dsa.map_overlap(block, data, depth=w // 2, boundary="nearest", dtype=np.float32)
+    else:
+        out = block(np.asarray(data))
+    res = z.copy(data=out)
+    res.name = "relief_m"
+    res.attrs = {"units": "m", "window_cells": w}
+    return res
+
+
+def default_relief_window(dem: xr.DataArray) -> int:
+    rx = float(np.mean(_cell_sizes_m(dem)[0]))
+    w = max(3, int(round(RELIEF_WINDOW_M / rx)))
+    return w if w % 2 else w + 1
+
+
+# --------------------------------------------------------------------------------------------------
+# classification and modifiers (pure numpy, applied with xarray so dask stays lazy)
+def _classify_np(v: np.ndarray, breaks: np.ndarray, higher_better: bool) -> np.ndarray:
+    asc = np.sort(breaks)
+    idx = np.searchsorted(asc, v, side="left")  # intervals (lower, upper], lowest closed
+    lev = (5 - idx) if higher_better else (idx + 1)
+    lev = lev.astype(np.uint8)
+    lev[np.isnan(v)] = 0
+    return lev
+
+
+def classify(values: xr.DataArray, breaks: Sequence[float], direction: str) -> xr.DataArray:
+    """Level 1 … 5 of each cell (0 = nodata) from four breaks (best → worst) and a direction.
+
+    Intervals are (lower, upper] in value order with the lowest one closed (methods.md §10.3):
+    slope 2° with breaks 2/6/15/25 is level 1; precipitation 1 200 mm with 1200/800/400/200 is level 2.
+    """
+    b = np.asarray(breaks, dtype=float)
+    if b.shape != (4,) or not np.all(np.isfinite(b)):
+        raise InputValidationError(f"classification breaks {list(breaks)}; expected four numbers (best → worst)")
+    if direction not in ("lower_is_better", "higher_is_better"):
+        raise InputValidationError(f"direction {direction!r}; expected lower_is_better or higher_is_better")
+    hb = direction == "higher_is_better"
+    if (hb and not np.all(np.diff(b) < 0)) or (not hb and not np.all(np.diff(b) > 0)):
+        raise InputValidationError(
+            f"breaks {b.tolist()} are not ordered best → worst for {direction} (expected "
+            f"{'decreasing' if hb else 'increasing'} values)")
+    v = as_float(values) if values.dtype.kind != "f" or values.rio.nodata is not None else values
+    out = xr.apply_ufunc(_classify_np, v, kwargs={"breaks": b, "higher_better": hb},
+                         dask="parallelized", output_dtypes=[np.uint8])
+    return _keep_geo(out, values).rio.write_nodata(0, encoded=False)
+
+
+_RANGE = re.compile(r"^(?:(?P<var>[a-z_]+)\s+)?(?:(?P<lo>-?[\d.]+)\s*-\s*(?P<hi>-?[\d.]+)|(?P<op>[<>])\s*(?P<x>-?[\d.]+))"
+                    r"\s*(?P<act>down\d|up\d|lowest|keep|->\s*\d)$")
+
+
+@dataclass(frozen=True)
+class Modifier:
+    var: str | None  # factor key; None = the factor being modified
+    lo: float | None  # lo < v
+    hi: float | None  # v <= hi
+    action: str  # down<n>, up<n>, lowest, keep, set<n>
+
+    def describe(self) -> str:
+        rng = (f"{self.lo:g} < v <= {self.hi:g}" if self.lo is not None and self.hi is not None else
+               f"v > {self.lo:g}" if self.lo is not None else f"v <= {self.hi:g}")
+        return f"{self.var or 'value'}: {rng} -> {self.action}"
+
+
+def parse_modifiers(text: str) -> tuple[list[Modifier], list[str]]:
+    """Parse the ``modifiers`` column: '; '-separated clauses like 'silt 0.6-0.8 down1', '>0.8 lowest'.
+
+    A clause without a variable keeps the previous clause's variable. Returns (modifiers, clauses
+    that could not be read) — the latter are reported, never silently dropped.
+    """
+    mods: list[Modifier] = []
+    unread: list[str] = []
+    var: str | None = None
+    for raw in str(text or "").split(";"):
+        c = raw.strip().lower()
+        if not c:
+            continue
+        m = _RANGE.match(c)
+        if not m:
+            unread.append(raw.strip())
+            continue
+        if m["var"]:
+            var = _MOD_VARS.get(m["var"], m["var"])
+        if m["op"]:
+            x = float(m["x"])
+            lo, hi = (x, None) if m["op"] == ">" else (None, x)
+        else:
+            lo, hi = float(m["lo"]), float(m["hi"])
+        act = m["act"].replace(" ", "")
+        if act.startswith("->"):
+            act = "set" + act[2:]
+        mods.append(Modifier(var, lo, hi, act))
+    return mods, unread
+
+
+def _apply_mod_np(level: np.ndarray, v: np.ndarray, lo: float, hi: float, action: str) -> np.ndarray:
+    sel = np.ones(level.shape, dtype=bool)
+    if not math.isnan(lo):
+        sel &= v > lo
+    if not math.isnan(hi):
+        sel &= v <= hi
+    sel &= (level > 0) & ~np.isnan(v)
+    out = level.astype(np.int16)
+    if action.startswith("down"):
+        out = np.where(sel, out + int(action[4:]), out)
+    elif action.startswith("up"):
+        out = np.where(sel, out - int(action[2:]), out)
+    elif action == "lowest":
+        out = np.where(sel, 5, out)
+    elif action.startswith("set"):
+        out = np.where(sel, int(action[3:]), out)
+    out = np.where(level > 0, np.clip(out, 1, 5), 0)
+    return out.astype(np.uint8)
+
+
+def apply_modifier(level: xr.DataArray, values: xr.DataArray, mod: Modifier) -> xr.DataArray:
+    lo = math.nan if mod.lo is None else mod.lo
+    hi = math.nan if mod.hi is None else mod.hi
+    out = xr.apply_ufunc(_apply_mod_np, level, values, kwargs={"lo": lo, "hi": hi, "action": mod.action},
+                         dask="parallelized", output_dtypes=[np.uint8])
+    return _keep_geo(out, level)
+
+
+def _matrix_np(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> np.ndarray:
+    ok = (a > 0) & (b > 0)
+    out = np.zeros(a.shape, np.uint8)
+    out[ok] = m[a[ok].astype(np.intp) - 1, b[ok].astype(np.intp) - 1]
+    return out
+
+
+def combine_matrix(a: xr.DataArray, b: xr.DataArray, matrix: np.ndarray) -> xr.DataArray:
+    """level = matrix[a, b] (levels 1…5; 0 where either input is nodata)."""
+    out = xr.apply_ufunc(_matrix_np, a, b, kwargs={"m": np.asarray(matrix, np.uint8)}, dask="parallelized",
+                         output_dtypes=[np.uint8])
+    return _keep_geo(out, a)
+
+
+def _worst_np(*levels: np.ndarray) -> np.ndarray:
+    st = np.stack(levels)
+    out = st.max(axis=0)
+    out[(st == 0).any(axis=0)] = 0
+    return out.astype(np.uint8)
+
+
+def worst(*levels: xr.DataArray) -> xr.DataArray:
+    """Most severe level wins (max code; 0 where any is nodata) — the 'short plank' rule per cell."""
+    if len(levels) == 1:
+        return levels[0]
+    out = xr.apply_ufunc(_worst_np, *levels, dask="parallelized", output_dtypes=[np.uint8])
+    return _keep_geo(out, levels[0])
+
+
+def _best_np(*levels: np.ndarray) -> np.ndarray:
+    st = np.stack(levels).astype(np.int16)
+    st = np.where(st == 0, 99, st)
+    out = st.min(axis=0)
+    return np.where(out == 99, 0, out).astype(np.uint8)
+
+
+def most_important(*levels: xr.DataArray) -> xr.DataArray:
+    """Ecology: the more important level wins (smallest code; nodata only where all are nodata)."""
+    if len(levels) == 1:
+        return levels[0]
+    out = xr.apply_ufunc(_best_np, *levels, dask="parallelized", output_dtypes=[np.uint8])
+    return _keep_geo(out, levels[0])
+
+
+def _map_np(level: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    return lut[level.astype(np.intp)]
+
+
+def remap_levels(level: xr.DataArray, mapping: Mapping[int, int]) -> xr.DataArray:
+    lut = np.zeros(256, np.uint8)
+    for k, v in mapping.items():
+        lut[int(k)] = int(v)
+    out = xr.apply_ufunc(_map_np, level, kwargs={"lut": lut}, dask="parallelized", output_dtypes=[np.uint8])
+    return _keep_geo(out, level).rio.write_nodata(0, encoded=False)
+
+
+def fragility_index(scores: Sequence[xr.DataArray]) -> xr.DataArray:
+    """s = (Π s_f)^(1/n) of 1/3/5 factor scores; s ≤ 2.33 → 1, ≤ 3.66 → 3, else 5 (5 = most prone)."""
+    def fn(*arrs: np.ndarray) -> np.ndarray:
+        st = np.stack(arrs).astype(np.float64)
+        bad = (st == 0).any(axis=0)
+        s = np.exp(np.log(np.where(st == 0, 1, st)).mean(axis=0))
+        out = np.where(s <= 2.33, 1, np.where(s <= 3.66, 3, 5)).astype(np.uint8)
+        out[bad] = 0
+        return out
+
+    out = xr.apply_ufunc(fn, *scores, dask="parallelized", output_dtypes=[np.uint8])
+    return _keep_geo(out, scores[0])
+
+
+def score3(values: xr.DataArray, b1: float, b2: float, direction: str) -> xr.DataArray:
+    """3-class score 1/3/5 (5 = most severe); ``direction`` higher_is_more_severe or lower_is_more_severe."""
+    hi = direction == "higher_is_more_severe"
+    if direction not in ("higher_is_more_severe", "lower_is_more_severe"):
+        raise InputValidationError(f"fragility direction {direction!r}; expected higher_is_more_severe or "
+                                   f"lower_is_more_severe")
+
+    def fn(v: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(np.array([b1, b2]), v, side="left")
+        s = np.array([1, 3, 5], np.uint8)[idx] if hi else np.array([5, 3, 1], np.uint8)[idx]
+        s[np.isnan(v)] = 0
+        return s
+
+    v = as_float(values)
+    out = xr.apply_ufunc(fn, v, dask="parallelized", output_dtypes=[np.uint8])
+    return _keep_geo(out, values)
+
+
+# --------------------------------------------------------------------------------------------------
+# the evaluation
+@dataclass
+class SuitabilityResult:
+    level5: dict[str, xr.DataArray]
+    level3: dict[str, xr.DataArray]
+    factors: dict[str, xr.DataArray]
+    missing: list[dict[str, str]]
+    steps: list[dict[str, str]]
+    profile: str
+    notes: list[str] = field(default_factory=list)
+
+    def missing_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.missing, columns=["evaluation", "factor", "status", "effect"])
+
+    def steps_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.steps, columns=["evaluation", "step", "detail"])
+
+
+def _const_like(value: float, like: xr.DataArray) -> xr.DataArray:
+    v = as_float(like)
+    out = xr.where(v.notnull(), np.float32(value), np.float32(np.nan))
+    return _keep_geo(out.astype(np.float32), like).rio.write_nodata(np.nan, encoded=False)
+
+
+def _level_const(level: int, like: xr.DataArray) -> xr.DataArray:
+    if int(level) not in (1, 2, 3, 4, 5):
+        raise InputValidationError(f"fill level {level!r}; expected a level 1-5")
+    v = as_float(like)
+    out = xr.where(v.notnull(), np.uint8(level), np.uint8(0)).astype(np.uint8)
+    return _keep_geo(out, like)
+
+
+def evaluate_suitability(dem: xr.DataArray | None = None, *, factors: Mapping[str, Any] | None = None,
+                         landuse: xr.DataArray | None = None, profile: str = "2019_cug",
+                         thresholds: Mapping[str, Mapping[str, Any]] | None = None,
+                         fill_levels: Mapping[str, int] | None = None,
+                         matrices: Mapping[str, np.ndarray] | None = None,
+                         relief_window_cells: int | None = None,
+                         three_level: Mapping[int, int] | None = None,
+                         eco_exclusion_level: int = 3,
+                         evaluations: Sequence[str] = EVALUATIONS) -> SuitabilityResult:
+    """Run the 双评价 single-factor and integrated evaluations (methods.md §10).
+
+    ``dem`` (m) gives slope, elevation and relief; ``factors`` maps factor keys (see
+    ``load_thresholds()['key']``, plus ``silt_content``, ``environment_level``, ``salinisation``,
+    ``disaster``, eco service levels ``service_<name>``, fragility levels ``fragility_<name>`` or
+    fragility factor rasters ``<index>.<factor>``) to DataArrays on the DEM grid or to constants.
+    ``thresholds``: overrides ``{"agriculture.slope": {"breaks": [...], "direction": ...}}``.
+    ``fill_levels``: explicit levels for missing steps (``water``, ``climate``, ``urban_water`` …).
+    ``matrices``: extra/override 5×5 matrices (``agri_land_water``, ``agri_base_climate``,
+    ``urban_land_water``).
+    """
+    bad_ev = [e for e in evaluations if e not in EVALUATIONS]
+    if bad_ev:
+        raise InputValidationError(f"unknown evaluations {bad_ev}; expected some of {EVALUATIONS}")
+    factors = dict(factors or {})
+    fill_levels = dict(fill_levels or {})
+    thr = load_thresholds(profile)
+    overrides = dict(thresholds or {})
+    three = dict(three_level or DEFAULT_THREE_LEVEL)
+    if sorted(three) != [1, 2, 3, 4, 5] or not set(three.values()) <= {1, 2, 3}:
+        raise InputValidationError(f"three-level map {three}; expected keys 1-5 mapped to 1, 2 or 3")
+    grid_like = dem if dem is not None else next((v for v in factors.values() if isinstance(v, xr.DataArray)), None)
+    if grid_like is None:
+        raise InputValidationError("双评价 needs a DEM or at least one factor raster to define the grid")
+    arrays = {k: v for k, v in factors.items() if isinstance(v, xr.DataArray)}
+    named = {"dem": dem} if dem is not None else {}
+    if landuse is not None:
+        named["landuse"] = landuse
+    ensure_aligned(**named, **arrays)
+
+    missing: list[dict[str, str]] = []
+    steps: list[dict[str, str]] = []
+    notes: list[str] = []
+    layers: dict[str, xr.DataArray] = {}
+
+    def get(key: str) -> xr.DataArray | None:
+        if key in layers:
+            return layers[key]
+        v = factors.get(key)
+        if v is None:
+            if dem is not None and key == "slope":
+                layers[key] = slope_degrees(dem)
+            elif dem is not None and key == "elevation":
+                layers[key] = as_float(dem)
+            elif dem is not None and key == "relief":
+                w = relief_window_cells or default_relief_window(dem)
+                layers[key] = relief(dem, w)
+                notes.append(f"relief: max - min elevation in a {w} x {w} cell window")
+            else:
+                return None
+        elif isinstance(v, xr.DataArray):
+            layers[key] = as_float(v) if v.dtype.kind != "f" or v.rio.nodata is not None else v
+        else:
+            try:
+                layers[key] = _const_like(float(v), grid_like)
+            except (TypeError, ValueError):
+                raise InputValidationError(f"factor {key!r}: found {v!r}; expected a raster or a number") from None
+            notes.append(f"{key}: constant {float(v):g} over the whole area")
+        return layers[key]
+
+    def breaks_of(ev: str, key: str) -> tuple[list[float], str, str]:
+        o = overrides.get(f"{ev}.{key}") or overrides.get(key)
+        rows = thr[(thr["key"] == key) & (thr["evaluation"].isin([ev, "both"]))]
+        if o is not None:
+            b = o.get("breaks")
+            d = o.get("direction") or (rows.iloc[0]["direction"] if len(rows) else None)
+            mods = o.get("modifiers", rows.iloc[0]["modifiers"] if len(rows) else "")
+            if b is None or d is None:
+                raise InputValidationError(f"threshold override {ev}.{key}: give 'breaks' (4 numbers) and "
+                                           f"'direction'")
+            return [float(x) for x in b], str(d), str(mods or "")
+        if rows.empty:
+            raise InputValidationError(f"profile {profile!r} has no thresholds for {ev} factor {key!r}; "
+                                       f"add them under [suitability.thresholds.\"{ev}.{key}\"]")
+        r = rows.iloc[0]
+        return list(r["breaks"]), str(r["direction"]), str(r["modifiers"] or "")
+
+    def single(ev: str, key: str) -> xr.DataArray | None:
+        v = get(key)
+        if v is None:
+            return None
+        b, d, _ = breaks_of(ev, key)
+        lev = classify(v, b, d)
+        layers[f"{ev}.{key}_level"] = lev
+        steps.append({"evaluation": ev, "step": f"classify {key}", "detail": f"breaks {b} ({d})"})
+        return lev
+
+    def modifiers(ev: str, key: str, level: xr.DataArray) -> xr.DataArray:
+        _, _, text = breaks_of(ev, key)
+        mods, unread = parse_modifiers(text)
+        for u in unread:
+            missing.append({"evaluation": ev, "factor": f"{key} modifier", "status": "not applied",
+                            "effect": f"modifier '{u}' is not a rule landcarbon can apply; level left unchanged"})
+        reported: set[str] = set()
+        for m in mods:
+            var = m.var or key
+            v = get(var)
+            if v is None:
+                if var not in reported:
+                    missing.append({"evaluation": ev, "factor": var, "status": "missing",
+                                    "effect": f"{key} modifier '{m.describe()}' skipped"})
+                    reported.add(var)
+                continue
+            level = apply_modifier(level, v, m)
+            steps.append({"evaluation": ev, "step": f"modifier on {key}", "detail": m.describe()})
+        return level
+
+    def matrix_of(name: str) -> np.ndarray | None:
+        if matrices and name in matrices:
+            return np.asarray(matrices[name], np.uint8)
+        try:
+            return load_matrix(name, profile)
+        except InputValidationError:
+            return None
+
+    def step_matrix(ev: str, level: xr.DataArray, other: xr.DataArray | None, other_name: str,
+                    matrix_name: str, fill_key: str, what: str) -> xr.DataArray:
+        if other is None and fill_key in fill_levels:
+            other = _level_const(fill_levels[fill_key], grid_like)
+            missing.append({"evaluation": ev, "factor": what, "status": "filled",
+                            "effect": f"level {fill_levels[fill_key]} used everywhere (user fill)"})
+        if other is None:
+            missing.append({"evaluation": ev, "factor": what, "status": "missing",
+                            "effect": f"matrix step '{matrix_name}' skipped (level passed through unchanged)"})
+            return level
+        m = matrix_of(matrix_name)
+        if m is None:
+            missing.append({"evaluation": ev, "factor": f"matrix {matrix_name}", "status": "missing",
+                            "effect": f"{what} level given but no {matrix_name} matrix shipped for profile "
+                                      f"{profile!r}; give one in the plan ([suitability.matrices]); step skipped"})
+            return level
+        steps.append({"evaluation": ev, "step": f"matrix {matrix_name}", "detail": f"with {other_name}"})
+        return combine_matrix(level, other, m)
+
+    def factor_group(ev: str, keys: Sequence[str], what: str) -> xr.DataArray | None:
+        got = [k for k in keys if factors.get(k) is not None]
+        if not got:
+            return None
+        lv = [single(ev, k) for k in got]
+        if len(lv) > 1:
+            steps.append({"evaluation": ev, "step": f"{what} = worst of", "detail": ", ".join(got)})
+        return worst(*[x for x in lv if x is not None])
+
+    def flag(key: str) -> xr.DataArray | None:
+        v = get(key)
+        return None if v is None else v
+
+    level5: dict[str, xr.DataArray] = {}
+
+    # ---- ecology -----------------------------------------------------------------------------------
+    if "ecology" in evaluations:
+        eco_levels: list[xr.DataArray] = []
+        services = sorted(k for k in factors if k.startswith("service_"))
+        frag_given = sorted(k for k in factors if k.startswith("fragility_"))
+        for k in services + frag_given:
+            lv = factors[k]
+            if not isinstance(lv, xr.DataArray):
+                lv = _level_const(int(lv), grid_like)
+            lv = lv.fillna(0).astype(np.uint8) if lv.dtype.kind == "f" else lv.astype(np.uint8)
+            lv = _keep_geo(lv, grid_like)
+            if k.startswith("fragility_"):
+                lv = remap_levels(lv, {1: 5, 2: 4, 3: 3, 4: 2, 5: 1})  # 5 = most prone → importance 1
+            eco_levels.append(lv)
+            steps.append({"evaluation": "ecology", "step": f"input {k}", "detail": "given as levels"})
+        eco_thr = load_eco_thresholds(profile)
+        for idx_name, rows in eco_thr.groupby("index", sort=False):
+            if f"fragility_{idx_name}" in factors:
+                continue
+            needed = list(rows["factor"])
+            have = [f for f in needed if get(f"{idx_name}.{f}") is not None or get(f) is not None]
+            if len(have) < len(needed):
+                lack = [f for f in needed if f not in have]
+                missing.append({"evaluation": "ecology", "factor": f"{idx_name}: {', '.join(lack)}",
+                                "status": "missing", "effect": f"fragility index {idx_name} not computed"})
+                continue
+            scores = []
+            for r in rows.itertuples(index=False):
+                v = get(f"{idx_name}.{r.factor}")
+                if v is None:
+                    v = get(r.factor)
+                if str(r.break_1).strip() == "":  # no shipped thresholds: the factor is given as a 1/3/5 score
+                    sv = v.fillna(0).astype(np.uint8)
+                    bad = ~sv.isin([0, 1, 3, 5])
+                    if bool(bad.any()):
+                        raise InputValidationError(
+                            f"fragility factor {idx_name}.{r.factor} has no shipped thresholds, so it must be "
+                            f"given as scores 1/3/5; found other values")
+                    scores.append(_keep_geo(sv, grid_like))
+                else:
+                    scores.append(score3(v, float(r.break_1), float(r.break_2), str(r.direction)))
+            frag = fragility_index(scores)
+            layers[f"fragility_{idx_name}"] = frag
+            eco_levels.append(remap_levels(frag, {1: 5, 3: 3, 5: 1}))
+            steps.append({"evaluation": "ecology", "step": f"fragility {idx_name}",
+                          "detail": "geometric mean of " + ", ".join(needed)})
+        if not services:
+            missing.append({"evaluation": "ecology", "factor": "ecosystem-service importance (service_*)",
+                            "status": "missing", "effect": "importance from fragility only"})
+        if eco_levels:
+            level5["ecology"] = most_important(*eco_levels).rio.write_nodata(0, encoded=False)
+            steps.append({"evaluation": "ecology", "step": "integrate", "detail": "most important level wins"})
+        else:
+            notes.append("ecology: no service or fragility layer could be built; ecological importance not "
+                         "evaluated (see missing factors)")
+
+    # ---- agriculture -------------------------------------------------------------------------------
+    if "agriculture" in evaluations:
+        land = single("agriculture", "slope")
+        if land is None:
+            raise InputValidationError("agricultural suitability needs slope: give a DEM or a slope raster")
+        land = modifiers("agriculture", "slope", land)
+        water = factor_group("agriculture", AGRI_WATER_FACTORS, "water level")
+        lvl = step_matrix("agriculture", land, water, "water level", "agri_land_water", "water",
+                          "water resources (" + " / ".join(AGRI_WATER_FACTORS) + ")")
+        climate = factor_group("agriculture", AGRI_CLIMATE_FACTORS, "climate level")
+        lvl = step_matrix("agriculture", lvl, climate, "climate level", "agri_base_climate", "climate",
+                          "climate (" + " / ".join(AGRI_CLIMATE_FACTORS) + ")")
+        env = flag("environment_level")
+        if env is None:
+            missing.append({"evaluation": "agriculture", "factor": "environment_level", "status": "missing",
+                            "effect": "environment step skipped"})
+        else:
+            lvl = apply_modifier(lvl, env, Modifier(None, 4.5, None, "lowest"))
+            lvl = apply_modifier(lvl, env, Modifier(None, 2.5, 3.5, "down1"))
+            steps.append({"evaluation": "agriculture", "step": "environment", "detail": "5 -> level 5; 3 -> down 1"})
+        for key, mod, txt in (("salinisation", Modifier(None, 0.5, None, "down1"), "flag -> down 1"),
+                              ("disaster", None, "level 1 -> 2 where flagged")):
+            v = flag(key)
+            if v is None:
+                missing.append({"evaluation": "agriculture", "factor": key, "status": "missing",
+                                "effect": f"{key} step skipped"})
+                continue
+            if mod is not None:
+                lvl = apply_modifier(lvl, v, mod)
+            else:
+                one = xr.where((lvl == 1) & (v > 0.5), np.uint8(2), lvl).astype(np.uint8)
+                lvl = _keep_geo(one, lvl)
+            steps.append({"evaluation": "agriculture", "step": key, "detail": txt})
+        level5["agriculture"] = _contiguity("agriculture", lvl, get, breaks_of, missing, steps)
+
+    # ---- urban -------------------------------------------------------------------------------------
+    if "urban" in evaluations:
+        land = single("urban", "slope")
+        if land is None:
+            raise InputValidationError("urban suitability needs slope: give a DEM or a slope raster")
+        land = modifiers("urban", "slope", land)
+        water = flag("urban_water_level")
+        if water is not None:
+            water = water.fillna(0).astype(np.uint8)
+        lvl = step_matrix("urban", land, water, "urban water level", "urban_land_water", "urban_water",
+                          "urban water resources (urban_water_level)")
+        for keys, what in ((URBAN_HAZARD_FACTORS, "geological hazard"), (URBAN_LOCATION_FACTORS, "location")):
+            g = factor_group("urban", keys, what)
+            if g is None:
+                if what in fill_levels:
+                    g = _level_const(fill_levels[what], grid_like)
+                    missing.append({"evaluation": "urban", "factor": what, "status": "filled",
+                                    "effect": f"level {fill_levels[what]} used everywhere (user fill)"})
+                else:
+                    missing.append({"evaluation": "urban", "factor": f"{what} ({' / '.join(keys)})",
+                                    "status": "missing", "effect": f"{what} step skipped"})
+                    continue
+            lvl = worst(lvl, g)
+            steps.append({"evaluation": "urban", "step": what, "detail": "most severe level wins [D]"})
+        level5["urban"] = _contiguity("urban", lvl, get, breaks_of, missing, steps)
+
+    # ---- 3 levels and the eco exclusion ------------------------------------------------------------
+    level3: dict[str, xr.DataArray] = {}
+    for ev, lv in level5.items():
+        level5[ev] = lv.rio.write_nodata(0, encoded=False)
+        level5[ev].name = f"{ev}_level5"
+        if ev == "ecology":
+            level3[ev] = remap_levels(lv, three)
+        else:
+            l3 = remap_levels(lv, three)
+            if "ecology" in level5:
+                ex = int(eco_exclusion_level)
+                l3 = _keep_geo(xr.where((level5["ecology"] == 1) & (l3 == 1), np.uint8(ex), l3).astype(np.uint8), lv)
+                steps.append({"evaluation": ev, "step": "eco exclusion",
+                              "detail": f"适宜 cells in 生态保护极重要区 -> 3-level {ex}"})
+            level3[ev] = l3.rio.write_nodata(0, encoded=False)
+        level3[ev].name = f"{ev}_level3"
+    if landuse is not None:
+        nd = landuse.rio.nodata
+        if nd is not None:
+            for d in (level5, level3):
+                for ev in d:
+                    d[ev] = _keep_geo(xr.where(landuse != nd, d[ev], np.uint8(0)).astype(np.uint8),
+                                      d[ev]).rio.write_nodata(0, encoded=False)
+    return SuitabilityResult(level5, level3, layers, missing, steps, profile, notes)
+
+
+def _contiguity(ev, lvl, get, breaks_of, missing, steps):
+    v = get("contiguity_index")
+    if v is None:
+        missing.append({"evaluation": ev, "factor": "contiguity_index", "status": "missing",
+                        "effect": "contiguity correction skipped"})
+        return lvl
+    _, _, text = breaks_of(ev, "contiguity_index")
+    mods, unread = parse_modifiers(text)
+    for u in unread:
+        missing.append({"evaluation": ev, "factor": "contiguity modifier", "status": "not applied",
+                        "effect": f"'{u}' not readable"})
+    base = lvl
+    out = lvl
+    for m in mods:  # every clause sees the level before the correction
+        out = xr.where(_hit(get("contiguity_index"), m), apply_modifier(base, v, m), out).astype(np.uint8)
+    steps.append({"evaluation": ev, "step": "contiguity", "detail": text})
+    return _keep_geo(out, lvl)
+
+
+def _hit(v: xr.DataArray, m: Modifier) -> xr.DataArray:
+    sel = v.notnull()
+    if m.lo is not None:
+        sel = sel & (v > m.lo)
+    if m.hi is not None:
+        sel = sel & (v <= m.hi)
+    return sel
+
+
+# --------------------------------------------------------------------------------------------------
+# areas and the carrying scale
+def level_areas(levels: Mapping[str, xr.DataArray], *, zones: xr.DataArray | np.ndarray | None = None,
+                zone_table: pd.DataFrame | None = None, landuse: xr.DataArray | None = None,
+                scale: str = "level5") -> pd.DataFrame:
+    """Area (ha) and cell count per evaluation × zone × level (× land-use class when ``landuse``)."""
+    from ...ops.zonal import zone_class_sums
+
+    rows = []
+    for ev, lv in levels.items():
+        g = grid_of(lv)
+        ra = row_areas_ha(g)
+        nz = 1
+        z = None
+        if zones is not None:
+            z = zones.data if isinstance(zones, xr.DataArray) else zones
+            nz = int(zone_table["zone_id"].max()) if zone_table is not None else int(np.asarray(z).max())
+        names = (LEVEL5_NAMES if scale == "level5" else LEVEL3_NAMES)[ev]
+        codes = sorted(names)
+        if landuse is None:
+            res = np.asarray(zone_class_sums(lv.data, codes, ra, nodata=0, zones=z, n_zones=nz))
+            cells = np.asarray(zone_class_sums(lv.data, codes, np.ones_like(ra), nodata=0, zones=z, n_zones=nz))
+            for zi in range(nz):
+                for ci, c in enumerate(codes):
+                    rows.append({"evaluation": ev, "zone_id": zi + 1, "level": c, "level_zh": names[c][0],
+                                 "level_en": names[c][1], "cells": int(round(cells[1, zi, ci])),
+                                 "area_ha": float(res[1, zi, ci])})
+        else:
+            lu = np.asarray(landuse.data)
+            nd = landuse.rio.nodata
+            lucodes = [int(c) for c in np.unique(lu) if nd is None or c != nd]
+            lvv = np.asarray(lv.data)
+            for c in codes:
+                m = lvv == c
+                for luc in lucodes:
+                    sel = m & (lu == luc)
+                    if z is None:
+                        per = [(1, sel)]
+                    else:
+                        zz = np.asarray(z)
+                        per = [(zi + 1, sel & (zz == zi + 1)) for zi in range(nz)]
+                    for zi, s in per:
+                        n = int(np.count_nonzero(s))
+                        area = float((s.sum(axis=1) * ra).sum())
+                        rows.append({"evaluation": ev, "zone_id": zi, "level": c, "level_zh": names[c][0],
+                                     "level_en": names[c][1], "landuse_code": luc, "cells": n, "area_ha": area})
+    df = pd.DataFrame(rows)
+    if zone_table is not None and len(df):
+        df = df.merge(zone_table[["zone_id", "zone"]], on="zone_id", how="left")
+    elif len(df):
+        df["zone"] = "all"
+    return df
+
+
+def carrying_scale(scales: pd.DataFrame) -> pd.DataFrame:
+    """Short-board rule (methods.md §10.5): S_max,u = min_c S_c,u per unit (row), with the binding constraint.
+
+    ``scales``: one row per unit, one column per constraint (ha); NaN = constraint not evaluated —
+    it is listed in ``missing_constraints`` and not used (so S_max is an upper bound then).
+    """
+    if scales.shape[1] == 0:
+        raise InputValidationError("carrying scale needs at least one constraint column (e.g. land_ha, water_ha)")
+    vals = scales.astype(float)
+    out = pd.DataFrame(index=scales.index)
+    out["scale_max_ha"] = vals.min(axis=1, skipna=True)
+    out["binding_constraint"] = vals.idxmin(axis=1, skipna=True)
+    out["missing_constraints"] = [", ".join(c for c in scales.columns if pd.isna(r[c])) for _, r in vals.iterrows()]
+    out.loc[vals.isna().all(axis=1), "binding_constraint"] = ""
+    return out
