@@ -37,7 +37,7 @@ def test_outputs_and_manifest_last(demo_run):
     assert man["parameters"]["density_set"] == "demo_national6_mata2021"
     assert "ChinaXiv 202103.00039" in man["parameters"]["density_set_citation"]
     assert {i["role"] for i in man["inputs"]} >= {"landcover", "province", "national_outline", "density_set"}
-    assert set(man["timings_s"]) == {"load", "landuse", "zones", "stock", "tables", "rasters", "map", "accounts"}
+    assert set(man["timings_s"]) == {"load", "landuse", "zones", "stock", "tables", "rasters", "map", "accounts", "planning"}
     assert seconds < 60, f"the demo took {seconds:.1f} s; the target is under a minute"
 
 
@@ -145,3 +145,15 @@ def test_districts_accounts(demo_run):
     assert "SYNTHETIC" in s["districts"]["note"]
     peaks = {p["scenario"]: p for p in s["districts"]["peak"]}
     assert peaks["low_carbon"]["peak_year"] <= peaks["baseline"]["peak_year"]
+
+
+def test_planning_outputs(demo_run):
+    """Suitability map, control-line conflict table and Pareto chart (synthetic county)."""
+    out, _ = demo_run
+    p = out / "planning"
+    for rel in ("suitability/agriculture_level5.tif", "suitability/agriculture_level5.png",
+                "control_lines/conflicts.csv", "optimize/pareto_front.csv", "optimize/pareto_front.png",
+                "optimize/demand.csv"):
+        assert (p / rel).is_file(), rel
+    demand = pd.read_csv(p / "optimize" / "demand.csv", encoding="utf-8-sig")
+    assert {"code", "cells"} <= set(demand.columns) and (demand["cells"] >= 0).all()

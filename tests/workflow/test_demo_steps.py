@@ -10,7 +10,7 @@ from landcarbon.workflow.demo import STEPS, DemoState, run_demo
 
 
 def test_steps_are_named_and_extensible(tmp_path):
-    assert [n for n, _ in STEPS] == ["load", "landuse", "zones", "stock", "tables", "rasters", "map", "accounts"]
+    assert [n for n, _ in STEPS] == ["load", "landuse", "zones", "stock", "tables", "rasters", "map", "accounts", "planning"]
     seen = {}
 
     def count_groups(st: DemoState) -> None:

@@ -16,12 +16,15 @@ def cli(out: str, lang: str) -> None:
     Writes stock_by_province.csv (zh + en names, area_ha, stock_MgC, stock_tCO2),
     stock_by_group.csv, carbon_density.tif (Mg C/ha), carbon_density_map.png, the full
     `landcarbon stock` run in stock/, summary.json and manifest.json into OUT; then emissions,
-    carbon-balance zoning and a peak chart on a synthetic districts dataset under districts/.
+    carbon-balance zoning and a peak chart on a synthetic districts dataset under districts/, and a
+    suitability map, control-line conflicts and a Pareto front on a synthetic county under planning/.
     """
     from ..report.charts_carbon import render_carbon_charts
+    from ..report.charts_plan import render_demo as render_planning_charts
     from ..report.maps import density_map
     from ..workflow.demo import run_demo
 
     summary = run_demo(out, lang=lang, render_map=density_map,
-                       renderers={"carbon_charts": render_carbon_charts})
+                       renderers={"carbon_charts": render_carbon_charts,
+                                  "planning_charts": render_planning_charts})
     click.echo(summary["message"])

@@ -83,7 +83,9 @@ def pareto_png(front_csv: str | os.PathLike, png: str | os.PathLike, *, x: str |
     if len(ch):
         ax.scatter(ch[x], ch[y], s=90, marker="*", c="#d73027",
                    label=f"compromise ({df['compromise_method'].iloc[0]})")
-    u = dict(units or {})
+    from ..models.optimize.problem import OBJECTIVES
+
+    u = {k: v[1] for k, v in OBJECTIVES.items()} | dict(units or {})
     ax.set_xlabel(f"{x[4:]} ({u.get(x[4:], '')})")
     ax.set_ylabel(f"{y[4:]} ({u.get(y[4:], '')})")
     ax.legend(fontsize=8)

@@ -18,6 +18,9 @@ leaves nothing, and every step is timed in the manifest). Each step reads and ex
 8. ``accounts``  emissions, carbon balance with compensation zoning, and the STIRPAT peak projection
                  on the synthetic districts dataset (datasets.districts; labelled synthetic), under
                  ``districts/`` (charts through the ``carbon_charts`` renderer)
+9. ``planning``  双评价 suitability map, control-line conflict table and a carbon/economy Pareto front
+                 with its demand table, on a deterministic synthetic county, under ``planning/``
+                 (charts through the ``planning_charts`` renderer)
 """
 
 from __future__ import annotations
@@ -228,6 +231,25 @@ def step_accounts(st: DemoState) -> None:
     }
 
 
+def step_planning(st: DemoState) -> None:
+    """Suitability, control-line conflicts and land-structure optimisation (issue 5 models)."""
+    from .evaluate import demo_step
+
+    base = st.run.stage_dir("planning")
+    paths = demo_step(base, seed=0)
+    charts = st.renderers.get("planning_charts")
+    if charts is not None:
+        charts(paths)
+    st.run.publish_tree("planning")
+    conflicts = read_table(paths["conflict_table"])
+    pareto = read_table(paths["pareto_table"])
+    st.summary["planning"] = {
+        "note": "synthetic county (deterministic, seed 0); economic values per ha are illustrative",
+        "folder": "planning/", "n_conflict_rows": int(len(conflicts)), "n_pareto_solutions": int(len(pareto)),
+        "demand_table": "planning/optimize/demand.csv",
+    }
+
+
 #: the demo, step by step (name, function); later issues append steps (emissions, simulation)
 STEPS: list[tuple[str, Callable[[DemoState], None]]] = [
     ("load", step_load),
@@ -238,6 +260,7 @@ STEPS: list[tuple[str, Callable[[DemoState], None]]] = [
     ("rasters", step_rasters),
     ("map", step_map),
     ("accounts", step_accounts),
+    ("planning", step_planning),
 ]
 
 
