@@ -6,7 +6,6 @@ Markov natural trend (2005 -> 2010 -> 2030). Usage: python benchmarks/evaluate_o
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -80,4 +79,8 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/landcarbon_issue5_wuhan"))
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", nargs="?", default="/tmp/landcarbon_issue5_wuhan", help="output folder (outside the repo)")
+    main(Path(ap.parse_args().out))
