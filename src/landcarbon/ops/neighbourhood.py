@@ -98,3 +98,7 @@ def neighbourhood_shares(idx: xr.DataArray, n_classes: int, *, size: int = 3, we
     return xr.DataArray(out, dims=("class", *idx.dims),
                         coords={"class": np.arange(n_classes), **{d: idx.coords[d] for d in idx.dims if d in idx.coords}},
                         name="neighbourhood_share")
+
+
+#: public name of the cell-size helper (metres per cell: per-row width, height)
+cell_metres = _cell_metres

@@ -43,6 +43,7 @@ import xarray as xr
 from ...core.errors import InputValidationError
 from ...core.grid import ensure_aligned, grid_of, row_areas_ha
 from ...core.spec import ModelSpec, NumberIn, RasterIn, RasterOut, TableOut
+from ...ops.neighbourhood import cell_metres, horn_slope
 
 SPEC = ModelSpec(
     id="suitability_2eval", version="1", title_en="Suitability evaluation (双评价)",
@@ -202,80 +203,10 @@ def _keep_geo(out: xr.DataArray, like: xr.DataArray) -> xr.DataArray:
     return out
 
 
-def _cell_sizes_m(da: xr.DataArray) -> tuple[np.ndarray, float]:
-    """Per-row x spacing (m) and y spacing (m); geographic grids use the local metre length per degree."""
-    g = grid_of(da)
-    rx, ry = g.res
-    if g.is_geographic:
-        lat = np.radians(g.transform.f + g.transform.e * (np.arange(g.shape[0]) + 0.5))
-        # metres per degree on the WGS84 ellipsoid (first terms of the series)
-        mx = 111412.84 * np.cos(lat) - 93.5 * np.cos(3 * lat)
-        my = 111132.92 - 559.82 * np.cos(2 * lat[len(lat) // 2])
-        return rx * mx, float(ry * my)
-    u = 1.0
-    if g.crs is not None:
-        try:
-            u = float(g.crs.axis_info[0].unit_conversion_factor)
-        except (IndexError, AttributeError):
-            u = 1.0
-    return np.full(g.shape[0], rx * u), float(ry * u)
-
-
-def _horn_slope(z: np.ndarray, dx: np.ndarray, dy: float) -> np.ndarray:
-    """Horn (1981) slope in degrees of a padded block (one cell of halo on every side)."""
-    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
-    d, f = z[1:-1, :-2], z[1:-1, 2:]
-    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
-    dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * dx[:, None])
-    dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * dy)
-    s = np.degrees(np.arctan(np.hypot(dzdx, dzdy)))
-    s[np.isnan(z[1:-1, 1:-1])] = np.nan
-    return s.astype(np.float32)
-
-
-def _fill_nan_edges(z: np.ndarray) -> np.ndarray:
-    """Replace NaN neighbours by the centre value so that edge cells of the valid area get a slope."""
-    out = z.copy()
-    nan = np.isnan(out)
-    if nan.any():
-        # nearest valid value along rows then columns (cheap; only the one-cell halo matters)
-        from scipy import ndimage
-
-        idx = ndimage.distance_transform_edt(nan, return_distances=False, return_indices=True)
-        out = out[tuple(idx)]
-    return out
-
-
 def slope_degrees(dem: xr.DataArray) -> xr.DataArray:
-    """Slope (°) from a DEM by Horn's 3 × 3 method; edges replicate the nearest valid cell.
-
-    Works on numpy and dask (``map_overlap`` with a one-cell halo).
-    """
-    z = as_float(dem)
-    dx_rows, dy = _cell_sizes_m(dem)
-
-    def block(zb: np.ndarray, dxb: np.ndarray) -> np.ndarray:
-        valid = ~np.isnan(zb)
-        if not valid.any():
-            return np.full((zb.shape[0] - 2, zb.shape[1] - 2), np.nan, np.float32)
-        filled = _fill_nan_edges(zb)
-        s = _horn_slope(filled, dxb[1:-1, 0], dy)
-        s[~valid[1:-1, 1:-1]] = np.nan
-        return s
-
-    data = z.data
-    dxm = np.broadcast_to(dx_rows[:, None], z.shape)
-    if hasattr(data, "dask"):
-        import dask.array as dsa
-
-        dxd = dsa.from_array(np.ascontiguousarray(dxm), chunks=data.chunks)
-        out = dsa.map_overlap(lambda zb, db: np.pad(block(zb, db), 1, constant_values=np.nan),
-                              data, dxd, depth=1, boundary="nearest", dtype=np.float32)
-    else:
-        zp = np.pad(np.asarray(data), 1, mode="edge")
-        dp = np.pad(dxm, 1, mode="edge")
-        out = block(zp, dp)
-    res = z.copy(data=out)
+    """Slope (°) from a DEM by Horn's 3 × 3 method (the one slope of landcarbon:
+    :func:`landcarbon.ops.neighbourhood.horn_slope`); numpy or dask."""
+    res = horn_slope(dem)
     res.name = "slope_deg"
     res.attrs = {"units": "degree", "method": "Horn 1981 3x3"}
     return res
@@ -311,7 +242,7 @@ def relief(dem: xr.DataArray, window_cells: int) -> xr.DataArray:
 
 
 def default_relief_window(dem: xr.DataArray) -> int:
-    rx = float(np.mean(_cell_sizes_m(dem)[0]))
+    rx = float(np.mean(cell_metres(dem)[0]))
     w = max(3, int(round(RELIEF_WINDOW_M / rx)))
     return w if w % 2 else w + 1
 
