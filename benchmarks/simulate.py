@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/simulate.py heldout            # scoring on 2013 only; no tuning
     .venv/bin/python benchmarks/simulate.py synthetic --size 2000 [--zones 4]
     .venv/bin/python benchmarks/simulate.py dask --size 600 --zones 3
+    .venv/bin/python benchmarks/simulate.py ooc --size 10000 --tiles 10    # out-of-core, files in /tmp/lc_bench_sim
 
 Every case runs in a fresh child process (NUMBA/OMP threads = --jobs) that reports the wall time of
 the ``simulate`` call (training, potential prediction, allocation) and the process's peak RSS.
@@ -194,8 +195,156 @@ def _dask_case(size: int, zones: int, jobs: int, seed: int) -> dict:
             "identical_maps": same, "serial_s": round(t_serial, 2), "dask_s": round(t_par, 2)}
 
 
+def _hash01(r0: int, r1: int, c0: int, c1: int, size: int, salt: int):
+    """Per-cell uniform [0, 1) from a splitmix64 hash of the cell index: the same value whichever
+    block (or halo) computes it, so the generated region does not depend on the block size."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        rr = np.clip(np.arange(r0, r1), 0, size - 1).astype(np.uint64)
+        cc = np.clip(np.arange(c0, c1), 0, size - 1).astype(np.uint64)
+        idx = (rr[:, None] * np.uint64(size) + cc[None, :]) + np.uint64(salt * 0x9E3779B97F4A7C15 % 2**64)
+        z = idx + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) / float(2**53)
+
+
+def generate_region(size: int, folder: Path, seed: int = 0, block: int = 1000) -> dict:
+    """A deterministic patchy 6-class region written window by window as tiled GeoTIFFs (bounded memory).
+
+    Classes: 1 cropland, 2 forest, 3 grassland, 4 water, 5 built-up, 6 unused; blocky classes from a
+    coarse random grid (cells of size/50), 2 % scattered villages; DEM = bilinear coarse relief + slope
+    trends (m); population = Gaussian centres (σ = 130 cells, one per 800 000 cells, so the pattern and
+    the change share do not depend on the size). Calibration (before -> after): cropland becomes built-up
+    within 2 cells of built-up where population > 0.35, and forest within 1 cell of forest where the
+    DEM is above 150 m and a hash draw < 0.5. Regional 10-year demand: twice both gains, taken from
+    cropland (net change of a few per cent).
+    """
+    import numpy as np
+    import pandas as pd
+    from rasterio.transform import from_origin
+    from scipy import ndimage
+
+    from landcarbon.core.grid import GridSpec
+    from landcarbon.io.rasters import TiledWriter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    lo = max(8, size // 50)
+    base = rng.integers(1, 7, size=(lo, lo)).astype(np.int16)
+    base = np.where(base == 5, 1, base)
+    relief = rng.random((lo + 1, lo + 1)) * 80
+    centres = rng.random((max(2, round(size * size / 800_000)), 2)) * size
+    sig2 = 2 * 130.0 ** 2
+    grid = GridSpec((size, size), from_origin(500_000.0, 3_400_000.0 + size * 30, 30, 30), "EPSG:32650")
+    h = 2
+
+    def cls_before(r0, r1, c0, c1):
+        rr = np.clip(np.arange(r0, r1), 0, size - 1) * lo // size
+        cc = np.clip(np.arange(c0, c1), 0, size - 1) * lo // size
+        a = base[rr[:, None], cc[None, :]].copy()
+        a[_hash01(r0, r1, c0, c1, size, seed + 1) < 0.02] = 5
+        return a
+
+    def pop_of(r0, r1, c0, c1):
+        p = np.zeros((r1 - r0, c1 - c0), np.float32)
+        ys = np.arange(r0, r1, dtype=np.float64)
+        xs = np.arange(c0, c1, dtype=np.float64)
+        for cy, cx in centres:
+            p += (np.exp(-(ys - cy) ** 2 / sig2)[:, None] * np.exp(-(xs - cx) ** 2 / sig2)[None, :]).astype(np.float32)
+        return p
+
+    def dem_of(r0, r1, c0, c1):
+        ys = np.arange(r0, r1, dtype=np.float64) * lo / size
+        xs = np.arange(c0, c1, dtype=np.float64) * lo / size
+        yy, xx = np.meshgrid(ys, xs, indexing="ij")
+        d = ndimage.map_coordinates(relief, [yy, xx], order=1, mode="nearest")
+        return (d + 200 * xx / lo + 100 * yy / lo).astype(np.float32)
+
+    counts_after = np.zeros(7, np.int64)
+    gains = np.zeros(7, np.int64)
+    names = ("before", "after", "dem", "pop")
+    writers = {n: TiledWriter(folder / f"{n}.tif", grid, dtype="int16" if n in ("before", "after") else "float32",
+                              nodata=0 if n in ("before", "after") else None).open() for n in names}
+    try:
+        for r0 in range(0, size, block):
+            for c0 in range(0, size, block):
+                r1, c1 = min(size, r0 + block), min(size, c0 + block)
+                g0, g1, k0, k1 = r0 - h, r1 + h, c0 - h, c1 + h          # halo (clipped by the hashes)
+                a = cls_before(g0, g1, k0, k1)
+                pop = pop_of(g0, g1, k0, k1)
+                dem = dem_of(g0, g1, k0, k1)
+                built = a == 5
+                grow_b = ndimage.binary_dilation(built, iterations=2) & (a == 1) & (pop > 0.35)
+                grow_f = (ndimage.binary_dilation(a == 2) & (a == 1) & (dem > 150)
+                          & (_hash01(g0, g1, k0, k1, size, seed + 2) < 0.5))
+                after = a.copy()
+                after[grow_f] = 2
+                after[grow_b] = 5
+                sl = (slice(h, h + r1 - r0), slice(h, h + c1 - c0))
+                writers["before"].write(a[sl], r0, c0)
+                writers["after"].write(after[sl], r0, c0)
+                writers["dem"].write(dem[sl], r0, c0)
+                writers["pop"].write(pop[sl] * 1000, r0, c0)
+                counts_after += np.bincount(after[sl].ravel(), minlength=7)
+                gains[5] += int(grow_b[sl].sum())
+                gains[2] += int((grow_f[sl] & ~grow_b[sl]).sum())
+        for w in writers.values():
+            w.commit()
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
+    dem_cells = counts_after.copy()
+    for k in (2, 5):                                   # ten years at twice the calibration pace
+        dem_cells[k] += 2 * gains[k]
+        dem_cells[1] -= 2 * gains[k]
+    pd.DataFrame({"code": np.arange(1, 7), "cells": dem_cells[1:]}).to_csv(folder / "demand.csv", index=False)
+    return {"size": size, "cells": size * size, "net_change_share": round(float(2 * gains.sum() / size ** 2), 4),
+            "start_counts": counts_after[1:].tolist(), "demand": dem_cells[1:].tolist()}
+
+
+def _ooc_case(size: int, tiles: int, jobs: int, seed: int, folder: str) -> dict:
+    import pandas as pd
+
+    from landcarbon.models.simulate import LeasParams
+    from landcarbon.workflow.simulate_zoned import run_simulate_zoned
+
+    d = Path(folder) / str(size)
+    if not (d / "demand.csv").exists():
+        raise SystemExit(f"run the generation first: {d}")
+    rss0 = _rss_mb()
+    t0 = time.perf_counter()
+    run = run_simulate_zoned(start=str(d / "after.tif"), calibrate_from=str(d / "before.tif"),
+                             calibrate_to=str(d / "after.tif"), drivers=[str(d / "dem.tif"), str(d / "pop.tif")],
+                             demand=str(d / "demand.csv"), out=[str(d / "sim.tif")], seed=seed, tiles=tiles,
+                             zone_workers=jobs, leas_params=LeasParams(n_jobs=1 if jobs > 1 else jobs))
+    wall = time.perf_counter() - t0
+    summ = pd.read_csv(run / "summary.csv")
+    man = json.loads((run / "manifest.json").read_text())
+    return {"case": f"out-of-core {size}x{size}, {tiles}x{tiles} tiles, 10-year demand, {jobs} zone workers",
+            "cells": size * size,
+            "wall_s": round(wall, 2), "peak_rss_MB": round(_rss_mb(), 1), "rss_before_MB": round(rss0, 1),
+            "final_gap_cells": int(summ.gap_cells.abs().sum()), "iterations_max": int(summ.iterations.max()),
+            "steps_s": man.get("timings", man.get("timings_s")),
+            "largest_zone_window_cells": json.loads((run / "summary.json").read_text())["largest_zone_window_cells"]}
+
+
 def _child(args: argparse.Namespace) -> None:
-    if args.case == "wuhan":
+    if args.case == "generate":
+        import rasterio
+
+        t0 = time.perf_counter()
+        with rasterio.Env(GDAL_CACHEMAX=128 * 1024 * 1024):      # GDAL's write cache, else 5 % of RAM
+            out = generate_region(args.size, Path(args.folder) / str(args.size))
+        out.update({"generate_s": round(time.perf_counter() - t0, 2), "peak_rss_MB": round(_rss_mb(), 1)})
+        print("RESULT " + json.dumps(out, default=str))
+        return
+    if args.case == "ooc":
+        out = _ooc_case(args.size, args.tiles, args.jobs, args.seed, args.folder)
+    elif args.case == "wuhan":
         out = _wuhan_case(args.calibrate, args.start, args.target, args.jobs, args.seed, json.loads(args.cars))
     elif args.case == "synthetic":
         out = _synthetic_case(args.size, args.zones, args.jobs, args.seed)
@@ -220,7 +369,9 @@ def _spawn(argv: list[str], jobs: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("case", choices=["wuhan", "heldout", "synthetic", "dask"])
+    ap.add_argument("case", choices=["wuhan", "heldout", "synthetic", "dask", "ooc", "generate"])
+    ap.add_argument("--tiles", type=int, default=10)
+    ap.add_argument("--folder", default="/tmp/lc_bench_sim")
     ap.add_argument("--calibrate", default="2003-2010")
     ap.add_argument("--start", type=int, default=2005)
     ap.add_argument("--target", type=int, default=2010)
@@ -242,6 +393,12 @@ def main() -> None:
             raise SystemExit("heldout runs fixed cases; do not pass --start/--target")
         runs = [["wuhan", "--calibrate", "2003-2013", "--start", "2003", "--target", "2013"],
                 ["wuhan", "--calibrate", "2005-2010", "--start", "2010", "--target", "2013"]]
+    elif args.case in ("ooc", "generate"):
+        f = ["--size", str(args.size), "--folder", args.folder]
+        runs = [["generate", *f]] if args.case == "generate" or not (Path(args.folder) / str(args.size) /
+                                                                       "demand.csv").exists() else []
+        if args.case == "ooc":
+            runs.append(["ooc", *f, "--tiles", str(args.tiles)])
     else:
         runs = [[args.case, "--size", str(args.size), "--zones", str(args.zones)]]
     for r in runs:

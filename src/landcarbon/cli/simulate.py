@@ -35,6 +35,18 @@ from . import options
               show_default=True, help="'plus' reads a PLUS matrix (rows = future class) and transposes it.")
 @click.option("--zones", type=click.Path(dir_okay=False), default=None,
               help="Zone raster (0 = outside); each zone is allocated against its own demand (zone column).")
+@click.option("--tiles", type=int, default=None,
+              help="Out-of-core run on N x N regular tiles, each simulated against its own demand.")
+@click.option("--zone-size", "zone_size", type=int, default=None,
+              help="Out-of-core run on square tiles of CELLS cells per side.")
+@click.option("--out-of-core", "out_of_core", is_flag=True,
+              help="With --zones: read and simulate zone by zone from disk (bounded memory).")
+@click.option("--max-zone-memory", "max_zone_memory", type=float, default=None,
+              help="Out-of-core: GB one zone window may use (default: half the available memory).")
+@click.option("--zone-workers", "zone_workers", type=int, default=1, show_default=True,
+              help="Out-of-core: zones simulated at once on local threads (same map for any number).")
+@click.option("--block", type=int, default=2048, show_default=True,
+              help="Out-of-core: cells per side of the blocks read by the region scan and written out.")
 @click.option("--align", is_flag=True, help="Resample drivers, restriction, lines and zones onto the start grid.")
 @click.option("--pools", type=click.Path(dir_okay=False), default=None,
               help="Carbon-pool table: also write the carbon stock of every simulated map.")
@@ -68,6 +80,25 @@ def cli(**kw) -> None:
                     min_samples_leaf=kw["min_leaf"], n_jobs=kw["jobs"], encoding=kw["encoding"])
     cp = CarsParams(neighbourhood=kw["neighbourhood"], mu=kw["mu"], seed_share=kw["seed_share"],
                     delta=kw["delta"], max_iter=kw["max_iter"], control=kw["control"])
+    if kw["tiles"] is not None or kw["zone_size"] is not None or kw["out_of_core"]:
+        from ..workflow.simulate_zoned import run_simulate_zoned
+
+        if kw["align"] or kw["pools"]:
+            raise click.UsageError("--align and --pools are not available in the out-of-core run (--tiles, "
+                                   "--zone-size, --out-of-core)")
+        if kw["out_of_core"] and not (kw["zones"] or kw["tiles"] or kw["zone_size"]):
+            raise click.UsageError("--out-of-core needs zones: --zones Z.tif, --tiles N or --zone-size CELLS")
+        run_dir = run_simulate_zoned(
+            start=kw["start"], calibrate_from=kw["calibrate_from"], calibrate_to=kw["calibrate_to"],
+            drivers=kw["drivers"], demand=kw["demand"], out=kw["out"], seed=kw["seed"], tiles=kw["tiles"],
+            zone_size=kw["zone_size"], zones=kw["zones"], restrict=kw["restrict"],
+            develop_class=kw["develop_class"], rules=kw["rules"], lines=kw["lines"], classes=kw["classes"],
+            transition=kw["transition"], transition_orientation=kw["transition_orientation"],
+            no_slope=kw["no_slope"], scheduler=kw["scheduler"], block=kw["block"], zone_workers=kw["zone_workers"],
+            max_zone_bytes=None if kw["max_zone_memory"] is None else kw["max_zone_memory"] * 1e9,
+            leas_params=lp, cars_params=cp)
+        click.echo(f"simulation written to {run_dir}")
+        return
     run_dir = run_simulate(
         start=kw["start"], calibrate_from=kw["calibrate_from"], calibrate_to=kw["calibrate_to"],
         drivers=kw["drivers"], demand=kw["demand"], out=kw["out"], seed=kw["seed"], restrict=kw["restrict"],

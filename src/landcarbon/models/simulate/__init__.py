@@ -194,7 +194,7 @@ def _zone_task(payload: dict) -> dict:
 
 
 def simulate(start: xr.DataArray, demand: pd.DataFrame | Mapping[int, int], *,
-             calibrate_from: xr.DataArray, calibrate_to: xr.DataArray,
+             calibrate_from: xr.DataArray | None, calibrate_to: xr.DataArray | None,
              drivers: Mapping[str, xr.DataArray], seed: int, categorical: Sequence[str] = (),
              dem: str | None = None, add_slope: bool = True, restrict: xr.DataArray | None = None,
              k_dev: int | None = None, lines: Mapping[str, xr.DataArray] | None = None,
@@ -203,7 +203,10 @@ def simulate(start: xr.DataArray, demand: pd.DataFrame | Mapping[int, int], *,
              transition_orientation: str = "from_to", zones: xr.DataArray | None = None,
              planned: Mapping[str, xr.DataArray] | None = None,
              leas_params: LeasParams | None = None, cars_params: CarsParams | None = None,
-             client: Any = None, return_potential: bool = True) -> SimulationResult:
+             client: Any = None, return_potential: bool = True, leas: LeasModel | None = None,
+             codes: Sequence[int] | None = None, driver_bounds: Mapping[str, tuple[float, float]] | None = None,
+             driver_categories: Mapping[str, np.ndarray] | None = None,
+             zone_seeds: Mapping[int, np.random.SeedSequence] | None = None) -> SimulationResult:
     """Simulate land use for one or several target years (methods.md §8).
 
     start: land-use map of the start year (integer codes, nodata in ``rio.nodata``).
@@ -221,6 +224,12 @@ def simulate(start: xr.DataArray, demand: pd.DataFrame | Mapping[int, int], *,
     each zone allocated against its own demand with child seed ``SeedSequence(seed).spawn(n)[z]``
     in ascending zone order; with a Dask ``client`` zones run as parallel tasks (same map).
     planned: driver layers replaced by planned versions for prediction (Tutorial B).
+
+    Pre-fitted use (one zone window of the out-of-core run, ``landcarbon.workflow.simulate_zoned``):
+    ``leas`` (a fitted model; the calibration maps may then be None), ``codes`` (the region's class
+    codes), ``driver_bounds`` / ``driver_categories`` (the region's normalisation),
+    ``cars_params.weights`` (the region's neighbourhood weights) and ``zone_seeds`` (zone id ->
+    child SeedSequence) make the window's result independent of the window's extent.
     """
     lp = leas_params or LeasParams()
     cp = cars_params or CarsParams()
@@ -228,7 +237,12 @@ def simulate(start: xr.DataArray, demand: pd.DataFrame | Mapping[int, int], *,
     if seed is None:
         raise InputValidationError("simulate needs an explicit integer seed (it is recorded in the manifest)")
     drivers = dict(drivers or {})
-    named = {"start": start, "calibrate_from": calibrate_from, "calibrate_to": calibrate_to}
+    if leas is None and (calibrate_from is None or calibrate_to is None):
+        raise InputValidationError("simulate needs the two calibration maps (calibrate_from, calibrate_to) unless a "
+                                   "fitted LEAS model is given")
+    named = {"start": start}
+    if calibrate_from is not None and calibrate_to is not None:
+        named |= {"calibrate_from": calibrate_from, "calibrate_to": calibrate_to}
     named |= {f"driver {k}": v for k, v in drivers.items()}
     if restrict is not None:
         named["restrict"] = restrict
@@ -240,13 +254,21 @@ def simulate(start: xr.DataArray, demand: pd.DataFrame | Mapping[int, int], *,
 
     # -- class codes -> indices 0 … K−1 ------------------------------------------------------------
     arrs, valids = {}, {}
-    for key in ("start", "calibrate_from", "calibrate_to"):
+    for key in [k for k in ("start", "calibrate_from", "calibrate_to") if k in named]:
         da = named[key]
         a = np.asarray(da.values)
         if not np.issubdtype(a.dtype, np.integer):
             raise InputValidationError(f"{key} map has data type {a.dtype}; expected integer class codes")
         arrs[key], valids[key] = a, _valid(da, a)
-    codes = np.unique(np.concatenate([np.unique(arrs[k][valids[k]]) for k in arrs])).astype(np.int64)
+    if codes is not None:
+        codes = np.asarray(sorted(int(c) for c in codes), dtype=np.int64)
+        seen = np.unique(np.concatenate([np.unique(arrs[k][valids[k]]) for k in arrs]))
+        unknown = np.setdiff1d(seen, codes)
+        if unknown.size:
+            raise InputValidationError(f"the maps hold class codes {unknown.tolist()} outside the given codes "
+                                       f"{codes.tolist()}")
+    else:
+        codes = np.unique(np.concatenate([np.unique(arrs[k][valids[k]]) for k in arrs])).astype(np.int64)
     if codes.size > 127:
         raise InputValidationError(f"{codes.size} land-use classes found; the simulation supports at most 127")
     if codes.size < 2:
@@ -290,23 +312,38 @@ def simulate(start: xr.DataArray, demand: pd.DataFrame | Mapping[int, int], *,
             raise InputValidationError("a driver is already named 'slope'; rename it or turn off the automatic "
                                        "slope (add_slope=False / --no-slope)")
         drivers["slope"] = slope(drivers[dem])
-    map_mask = valids["start"] | valids["calibrate_from"] | valids["calibrate_to"]
+    map_mask = valids["start"].copy()
+    for key in ("calibrate_from", "calibrate_to"):
+        if key in valids:
+            map_mask |= valids[key]
     stack = prepare_drivers(drivers, map_mask, grid=grid, categorical=categorical, encoding=lp.encoding,
-                            driver_nodata=lp.driver_nodata)
+                            driver_nodata=lp.driver_nodata, fixed_bounds=driver_bounds,
+                            fixed_categories=driver_categories)
 
     # -- LEAS --------------------------------------------------------------------------------------
-    x = expansion_map(idx["calibrate_from"], idx["calibrate_to"])
-    leas = fit_leas(x, stack, k_n, sample_rate=lp.sample_rate, balanced=lp.balanced, n_trees=lp.n_trees,
-                    max_depth=lp.max_depth, min_samples_leaf=lp.min_samples_leaf, max_features=lp.max_features,
-                    n_jobs=lp.n_jobs, seed=seed, class_labels=code_list)
-    weights = (expansion_shares(idx["calibrate_from"], idx["calibrate_to"], k_n) if cp.weights is None
-               else np.asarray(cp.weights, dtype=np.float64))
+    if leas is None:
+        x = expansion_map(idx["calibrate_from"], idx["calibrate_to"])
+        leas = fit_leas(x, stack, k_n, sample_rate=lp.sample_rate, balanced=lp.balanced, n_trees=lp.n_trees,
+                        max_depth=lp.max_depth, min_samples_leaf=lp.min_samples_leaf,
+                        max_features=lp.max_features, n_jobs=lp.n_jobs, seed=seed, class_labels=code_list)
+        del x
+    elif list(leas.feature_names) != list(stack.feature_names) or len(leas.forests) != k_n:
+        raise InputValidationError(f"the fitted LEAS model has features {leas.feature_names} and "
+                                   f"{len(leas.forests)} classes; the drivers give {stack.feature_names} and "
+                                   f"{k_n} classes")
+    if cp.weights is not None:
+        weights = np.asarray(cp.weights, dtype=np.float64)
+    elif "calibrate_from" in idx:
+        weights = expansion_shares(idx["calibrate_from"], idx["calibrate_to"], k_n)
+    else:
+        raise InputValidationError("neighbourhood weights are needed (cars_params.weights) when no calibration "
+                                   "maps are given")
     if weights.shape != (k_n,):
         raise InputValidationError(f"{weights.size} neighbourhood weights given for {k_n} classes {code_list}")
     pstack = stack.with_planned(planned) if planned else stack
-    del x, arrs                               # free the calibration arrays before allocation
-    idx.pop("calibrate_from")
-    idx.pop("calibrate_to")
+    del arrs                                  # free the calibration arrays before allocation
+    idx.pop("calibrate_from", None)
+    idx.pop("calibrate_to", None)
 
     # -- candidates: valid, drivers valid, R ≠ 0, not frozen by a rule -------------------------------
     start_idx = idx["start"]
@@ -378,10 +415,16 @@ def simulate(start: xr.DataArray, demand: pd.DataFrame | Mapping[int, int], *,
             rs = slice(max(0, rr[0] - h), min(rows, rr[-1] + 1 + h))
             cs = slice(max(0, cc[0] - h), min(cols, cc[-1] + 1 + h))
             windows.append((z, rs, cs, zm[rs, cs]))
-    zone_seeds = np.random.SeedSequence(seed).spawn(len(windows))
+    if zone_seeds is not None and zone_ids is not None:
+        missing = sorted(set(zone_ids) - set(zone_seeds))
+        if missing:
+            raise InputValidationError(f"zone_seeds lacks zones {missing}")
+        zone_seed_list = [zone_seeds[z] for z in zone_ids]
+    else:
+        zone_seed_list = np.random.SeedSequence(seed).spawn(len(windows))
     stages = list(dem_stages)
     payloads = []
-    for (z, rs, cs, zm), zs in zip(windows, zone_seeds):
+    for (z, rs, cs, zm), zs in zip(windows, zone_seed_list):
         c_win = cand[rs, cs] & zm
         cf = np.flatnonzero(c_win.ravel())
         payloads.append({

@@ -159,13 +159,19 @@ class DriverStack:
 
 def prepare_drivers(drivers: Mapping[str, xr.DataArray], mask: np.ndarray, *, grid: GridSpec,
                     categorical: Sequence[str] = (), encoding: str = "onehot",
-                    driver_nodata: str = "exclude") -> DriverStack:
+                    driver_nodata: str = "exclude",
+                    fixed_bounds: Mapping[str, tuple[float, float]] | None = None,
+                    fixed_categories: Mapping[str, np.ndarray] | None = None) -> DriverStack:
     """Check, normalise and encode drivers on the map grid.
 
     ``mask``: valid cells of the land-use maps. A driver that is constant over the valid cells is
     an error. Cells inside ``mask`` where a driver is nodata are counted per driver in
     ``holes``; with ``driver_nodata="exclude"`` (default) they keep their start class and are
     left out of training, with ``"error"`` the run stops naming the counts.
+
+    ``fixed_bounds`` (name -> (min, max)) and ``fixed_categories`` (name -> sorted codes) impose a
+    normalisation computed elsewhere — the whole region, when one zone window is prepared in the
+    out-of-core run — instead of the min/max and codes of the valid cells of these layers.
     """
     if not drivers:
         raise InputValidationError("no driver given; LEAS needs at least one driver layer (e.g. a DEM)")
@@ -202,13 +208,22 @@ def prepare_drivers(drivers: Mapping[str, xr.DataArray], mask: np.ndarray, *, gr
             if not np.issubdtype(arr.dtype, np.integer):
                 raise InputValidationError(f"categorical driver {name!r} has data type {arr.dtype}; expected "
                                            f"integer category codes")
-            codes = np.unique(vals)
+            fixed = fixed_categories is not None and name in fixed_categories
+            codes = np.asarray(fixed_categories[name]) if fixed else np.unique(vals)
+            if fixed:
+                unknown = np.setdiff1d(np.unique(vals), codes)
+                if unknown.size:
+                    raise InputValidationError(f"categorical driver {name!r} holds categories "
+                                               f"{unknown.tolist()[:10]} unseen over the region")
             idx = np.full(arr.shape, -1, dtype=np.int32)
             idx[valid] = np.searchsorted(codes, vals).astype(np.int32)
             cat[name] = idx
             cats[name] = codes
             continue
-        lo, hi = float(vals.min()), float(vals.max())
+        if fixed_bounds is not None and name in fixed_bounds:
+            lo, hi = (float(v) for v in fixed_bounds[name])
+        else:
+            lo, hi = float(vals.min()), float(vals.max())
         if hi <= lo:
             raise InputValidationError(f"driver {name!r} is constant ({lo:g}) over the valid cells; a constant "
                                        f"layer carries no information: drop it")

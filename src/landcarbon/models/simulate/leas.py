@@ -141,14 +141,32 @@ def fit_leas(x: np.ndarray, stack: DriverStack, n_classes: int, *, sample_rate: 
     Defaults follow PLUS: rate 0.01, 20 trees, all drivers tried per split, bootstrap rows.
     Reports RMSE, out-of-bag RMSE and permutation contributions per (class, driver).
     """
-    from sklearn.ensemble import RandomForestRegressor
-
     ss = np.random.SeedSequence(seed)
     s_sample, s_forest, s_perm = ss.spawn(3)
     rng = np.random.default_rng(s_sample)
     cells = sample_expansion(x, stack.valid, n_classes, rate=sample_rate, balanced=balanced, rng=rng)
     feats = stack.features(cells)
     lab = x.ravel()[cells].astype(np.int64) - 1
+    return fit_forests(feats, lab, n_classes, stack.feature_groups(), stack.feature_names,
+                       s_forest=s_forest, s_perm=s_perm, sample_rate=sample_rate, balanced=balanced,
+                       n_trees=n_trees, max_depth=max_depth, min_samples_leaf=min_samples_leaf,
+                       max_features=max_features, n_jobs=n_jobs, class_labels=class_labels)
+
+
+def fit_forests(feats: np.ndarray, lab: np.ndarray, n_classes: int, groups: list, feature_names: list[str], *,
+                s_forest: np.random.SeedSequence, s_perm: np.random.SeedSequence, sample_rate: float,
+                balanced: bool = False, n_trees: int = 20, max_depth: int | None = None,
+                min_samples_leaf: int = 1, max_features=None, n_jobs: int = 2,
+                class_labels: list | None = None) -> LeasModel:
+    """Fit the per-class forests on a drawn sample: ``feats`` (n, features) float32, ``lab`` the
+    class index each sampled cell became. Used by :func:`fit_leas` and by the out-of-core run, which
+    draws its sample window by window."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    if lab.size == 0:
+        raise EmptyInputError("the LEAS sample is empty (no expansion cell with valid drivers was drawn); "
+                              "raise the sample rate")
+    cells = np.arange(lab.size)
     forest_seeds = s_forest.generate_state(n_classes, dtype=np.uint32)
     forests: list = []
     rmse = np.full(n_classes, np.nan)
@@ -156,7 +174,6 @@ def fit_leas(x: np.ndarray, stack: DriverStack, n_classes: int, *, sample_rate: 
     positives = np.bincount(lab, minlength=n_classes)[:n_classes]
     rows = []
     labels = class_labels or list(range(n_classes))
-    groups = stack.feature_groups()
     prng = np.random.default_rng(s_perm)
     perms = [prng.permutation(cells.size) for _ in groups]
     for k in range(n_classes):
@@ -194,7 +211,7 @@ def fit_leas(x: np.ndarray, stack: DriverStack, n_classes: int, *, sample_rate: 
             rows.append((labels[k], name, g / tot if tot > 0 else 0.0))
         forests.append(rf)
     contrib = pd.DataFrame(rows, columns=["code", "driver", "contribution"])
-    return LeasModel(forests, stack.feature_names, int(cells.size), positives, rmse, oob, contrib,
+    return LeasModel(forests, list(feature_names), int(cells.size), positives, rmse, oob, contrib,
                      {"sample_rate": sample_rate, "balanced": balanced, "n_trees": n_trees,
                       "max_depth": max_depth, "min_samples_leaf": min_samples_leaf,
                       "max_features": max_features, "n_jobs": n_jobs})
