@@ -1,6 +1,6 @@
 """Benchmarks and accuracy checks of the land-use simulation (PLUS-equivalent, methods.md §8).
 
-    .venv/bin/python benchmarks/simulate.py wuhan [--calibrate 2003-2010] [--jobs 2]
+    .venv/bin/python benchmarks/simulate.py wuhan [--calibrate 2003-2010] [--jobs 2] [--leas '{"sample_rate": 0.05}']
     .venv/bin/python benchmarks/simulate.py heldout            # scoring on 2013 only; no tuning
     .venv/bin/python benchmarks/simulate.py synthetic --size 2000 [--zones 4]
     .venv/bin/python benchmarks/simulate.py dask --size 600 --zones 3
@@ -34,7 +34,8 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _wuhan_case(cal: str, start_year: int, target_year: int, jobs: int, seed: int, extra: dict) -> dict:
+def _wuhan_case(cal: str, start_year: int, target_year: int, jobs: int, seed: int, extra: dict,
+                leas: dict | None = None) -> dict:
     import numpy as np
     import pandas as pd
 
@@ -59,7 +60,7 @@ def _wuhan_case(cal: str, start_year: int, target_year: int, jobs: int, seed: in
     t0 = time.perf_counter()
     res = simulate(start, demand, calibrate_from=maps[y0], calibrate_to=maps[y1], drivers=drv,
                    categorical=["soil"], dem="dem", restrict=water, seed=seed,
-                   leas_params=LeasParams(n_jobs=jobs), cars_params=CarsParams(**extra), return_potential=False)
+                   leas_params=LeasParams(**{"n_jobs": jobs, **(leas or {})}), cars_params=CarsParams(**extra), return_potential=False)
     wall = time.perf_counter() - t0
     sim = res.maps[0]
     v = validate.compare(start, maps[target_year], sim)
@@ -67,6 +68,7 @@ def _wuhan_case(cal: str, start_year: int, target_year: int, jobs: int, seed: in
     return {
         "case": f"calibrate {cal}, simulate {start_year} -> {target_year}", "seed": seed, "jobs": jobs,
         "cars": {k: res.info["cars"][k] for k in ("step_share", "delta", "mu", "seed_share", "control")},
+        "leas": res.leas.params,
         "simulate_wall_s": round(wall, 2), "peak_rss_MB": round(_rss_mb(), 1), "rss_before_MB": round(rss0, 1),
         "iterations": int(res.summary.iterations.max()),
         "final_gap_cells": int(res.summary.gap_cells.abs().sum()),
@@ -345,7 +347,8 @@ def _child(args: argparse.Namespace) -> None:
     if args.case == "ooc":
         out = _ooc_case(args.size, args.tiles, args.jobs, args.seed, args.folder)
     elif args.case == "wuhan":
-        out = _wuhan_case(args.calibrate, args.start, args.target, args.jobs, args.seed, json.loads(args.cars))
+        out = _wuhan_case(args.calibrate, args.start, args.target, args.jobs, args.seed, json.loads(args.cars),
+                          json.loads(args.leas))
     elif args.case == "synthetic":
         out = _synthetic_case(args.size, args.zones, args.jobs, args.seed)
     else:
@@ -380,12 +383,13 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--cars", default="{}", help="JSON of CarsParams overrides")
+    ap.add_argument("--leas", default="{}", help="JSON of LeasParams overrides (wuhan cases)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         _child(args)
         return
-    common = ["--jobs", str(args.jobs), "--seed", str(args.seed), "--cars", args.cars]
+    common = ["--jobs", str(args.jobs), "--seed", str(args.seed), "--cars", args.cars, "--leas", args.leas]
     if args.case == "wuhan":
         runs = [["wuhan", "--calibrate", args.calibrate, "--start", str(args.start), "--target", str(args.target)]]
     elif args.case == "heldout":
