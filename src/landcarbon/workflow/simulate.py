@@ -91,6 +91,17 @@ def _scenario_carbon(maps: dict, start, pools_path: str, zones=None) -> pd.DataF
     return by_zone
 
 
+def resolve_outputs(out: Sequence[str]) -> tuple[list[Path], bool, Path]:
+    """--out as one folder, or one .tif per target year (tables then go to ``<first>_run/``)."""
+    outs = [Path(o) for o in out]
+    if not outs:
+        raise InputValidationError("give --out: a folder, or one .tif per target year")
+    tif_out = all(o.suffix.lower() in (".tif", ".tiff") for o in outs)
+    if not tif_out and len(outs) > 1:
+        raise InputValidationError("give either one output folder or one .tif per target year in --out")
+    return outs, tif_out, (outs[0].parent / f"{outs[0].stem}_run") if tif_out else outs[0]
+
+
 def run_simulate(*, start: str, calibrate_from: str, calibrate_to: str, drivers: Sequence[str],
                  demand: str, out: Sequence[str], seed: int, restrict: str | None = None,
                  develop_class: int | None = None, rules: str | None = "default",
@@ -102,13 +113,7 @@ def run_simulate(*, start: str, calibrate_from: str, calibrate_to: str, drivers:
     """Run one simulation from files; returns the run folder."""
     if seed is None:
         raise InputValidationError("--seed is required for a simulation (it is recorded in the manifest)")
-    outs = [Path(o) for o in out]
-    if not outs:
-        raise InputValidationError("give --out: a folder, or one .tif per target year")
-    tif_out = all(o.suffix.lower() in (".tif", ".tiff") for o in outs)
-    if not tif_out and len(outs) > 1:
-        raise InputValidationError("give either one output folder or one .tif per target year in --out")
-    run_dir = (outs[0].parent / f"{outs[0].stem}_run") if tif_out else outs[0]
+    outs, tif_out, run_dir = resolve_outputs(out)
 
     start_da = read_raster(start, chunks=None, categorical=True, name="start")
     cal_from = read_raster(calibrate_from, chunks=None, categorical=True, name="calibrate_from")

@@ -498,7 +498,7 @@ def _run_zoned(*, start, calibrate_from, calibrate_to, drivers, demand, out, see
                restrict, develop_class, rules, lines, classes, transition, transition_orientation, no_slope,
                scheduler, overwrite, block, max_zone_bytes, zone_workers, leas_params, cars_params) -> Path:
     from .common import RunFolder, dask_client
-    from .simulate import dem_driver, parse_driver
+    from .simulate import dem_driver, parse_driver, resolve_outputs
 
     if seed is None:
         raise InputValidationError("--seed is required for a simulation (it is recorded in the manifest)")
@@ -508,13 +508,7 @@ def _run_zoned(*, start, calibrate_from, calibrate_to, drivers, demand, out, see
     if lp.balanced:
         raise InputValidationError("balanced sampling is not available in the out-of-core run (the sample is drawn "
                                    "window by window); drop --balanced or run in memory")
-    outs = [Path(o) for o in out]
-    if not outs:
-        raise InputValidationError("give --out: a folder, or one .tif per target year")
-    tif_out = all(o.suffix.lower() in (".tif", ".tiff") for o in outs)
-    if not tif_out and len(outs) > 1:
-        raise InputValidationError("give either one output folder or one .tif per target year in --out")
-    run_dir = (outs[0].parent / f"{outs[0].stem}_run") if tif_out else outs[0]
+    outs, tif_out, run_dir = resolve_outputs(out)
 
     start_da = read_raster(start, chunks=None, categorical=True, name="start")
     grid = grid_of(start_da)
