@@ -41,6 +41,7 @@ from ..io import read_raster, read_table
 from ..io.rasters import TiledWriter
 from ..models.simulate import SPEC, CarsParams, LeasParams, simulate
 from ..models.simulate.drivers import DriverStack, slope
+from ..models.simulate.drivers import valid_mask as _valid
 from ..models.simulate.leas import fit_forests
 
 #: estimated peak bytes per cell of one zone window inside ``simulate()`` (inputs, normalised
@@ -206,16 +207,6 @@ def apportion_demand(regional: np.ndarray, start: np.ndarray, gains: np.ndarray,
 
 
 # -- window helpers ------------------------------------------------------------------------------
-def _valid(da, a: np.ndarray) -> np.ndarray:
-    v = np.ones(a.shape, dtype=bool)
-    nd = da.rio.nodata
-    if np.issubdtype(a.dtype, np.floating):
-        v &= np.isfinite(a)
-    if nd is not None and not (isinstance(nd, float) and np.isnan(nd)):
-        v &= a != nd
-    return v
-
-
 def _win(da, r0: int, r1: int, c0: int, c1: int):
     sub = da.isel(y=slice(r0, r1), x=slice(c0, c1))
     return sub.copy(data=np.asarray(sub.values))

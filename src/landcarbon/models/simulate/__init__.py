@@ -24,6 +24,7 @@ from ...core.grid import GridSpec, ensure_aligned
 from ...core.spec import ModelSpec, NumberIn, RasterIn, RasterOut, TableIn, TableOut
 from .cars import CarsParams, ZoneResult, allocate_zone, check_feasible
 from .drivers import DriverStack, distance_to, prepare_drivers, slope
+from .drivers import valid_mask as _valid
 from .leas import LeasModel, expansion_map, expansion_shares, fit_leas
 from .rules import DEFAULT_RULES, REDLINE_SOFT, compile_rules, transition_matrix
 
@@ -87,16 +88,6 @@ class SimulationResult:
     gaps: pd.DataFrame
     summary: pd.DataFrame
     info: dict = field(default_factory=dict)
-
-
-def _valid(da: xr.DataArray, arr: np.ndarray) -> np.ndarray:
-    nd = da.rio.nodata
-    v = np.ones(arr.shape, dtype=bool)
-    if np.issubdtype(arr.dtype, np.floating):
-        v &= np.isfinite(arr)
-    if nd is not None and not (isinstance(nd, float) and np.isnan(nd)):
-        v &= arr != nd
-    return v
 
 
 def _index_map(arr: np.ndarray, valid: np.ndarray, codes: np.ndarray) -> np.ndarray:

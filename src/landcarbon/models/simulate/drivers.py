@@ -54,7 +54,8 @@ def distance_to(mask: xr.DataArray) -> xr.DataArray:
     return out.rio.write_nodata(np.nan, encoded=False)
 
 
-def _valid_of(da: xr.DataArray, arr: np.ndarray) -> np.ndarray:
+def valid_mask(da: xr.DataArray, arr: np.ndarray) -> np.ndarray:
+    """True where ``arr`` (the values of ``da``, or a window of them) is neither nodata nor NaN."""
     v = np.ones(arr.shape, dtype=bool)
     nd = da.rio.nodata
     if np.issubdtype(arr.dtype, np.floating):
@@ -149,7 +150,7 @@ class DriverStack:
                                            f"calibration (drivers: {list(self.continuous)})")
             ensure_aligned(map=self.grid, **{f"planned {name}": da})
             arr = np.asarray(da.values)
-            v = _valid_of(da, arr)
+            v = valid_mask(da, arr)
             lo, hi = self.bounds[name]
             cont[name] = np.where(v, (arr.astype(np.float64) - lo) / (hi - lo), 0).astype(np.float32)
             valid &= v
@@ -191,7 +192,7 @@ def prepare_drivers(drivers: Mapping[str, xr.DataArray], mask: np.ndarray, *, gr
     raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, da in drivers.items():
         arr = np.asarray(da.values)
-        v = _valid_of(da, arr)
+        v = valid_mask(da, arr)
         holes[name] = int(np.count_nonzero(mask & ~v))
         valid &= v
         raw[name] = (arr, v)
