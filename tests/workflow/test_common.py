@@ -26,8 +26,8 @@ def test_success_publishes_files_and_manifest_last(tmp_path):
         png = run.path("maps/x.png")
         png.write_bytes(b"png")
         run.summary = {"stock_MgC": 1.0}
-        # nothing is visible in the run folder before the end
-        assert [p.name for p in out.iterdir()] == [run._stage.name]
+        # nothing is visible at the run folder before the end (staged beside it, moved in as a whole)
+        assert not out.exists() and run._stage.parent == out.parent
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert names == {"tables/stock.csv", "extra.json", "maps/x.png", "summary.json", "manifest.json"}
     mtimes = {n: (out / n).stat().st_mtime_ns for n in names}
@@ -68,7 +68,7 @@ def test_overwrite_guard_and_file_as_out(tmp_path):
     with RunFolder(out, "stock"):
         pass
     assert (out / "manifest.json").exists()
-    with pytest.raises(InputValidationError, match="--overwrite"):
+    with pytest.raises(InputValidationError, match="overwrite"):
         with RunFolder(out, "stock", overwrite=False):
             pass
     f = tmp_path / "file"
@@ -81,3 +81,25 @@ def test_overwrite_guard_and_file_as_out(tmp_path):
 def test_local_dask_client_is_none():
     with dask_client(None) as client:
         assert client is None
+
+
+def test_overwrite_replaces_an_earlier_run_as_a_whole(tmp_path):
+    out = tmp_path / "run"
+    with RunFolder(out, "stock") as run:
+        run.write_json({"a": 1}, "zones/by_zone.json")
+        run.write_json({"a": 1}, "old_only.json")
+    with RunFolder(out, "stock", overwrite=True) as run:
+        run.write_json({"a": 2}, "zones/by_zone.json")
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert names == ["manifest.json", "zones/by_zone.json"]  # no stale file of the earlier run
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging or old copy left
+
+
+def test_overwrite_never_replaces_a_folder_that_is_not_a_run(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.docx").write_text("x")
+    with pytest.raises(InputValidationError, match="not a landcarbon run"):
+        with RunFolder(out, "stock", overwrite=True):
+            pass
+    assert (out / "thesis.docx").exists()

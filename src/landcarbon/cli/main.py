@@ -1,7 +1,9 @@
 """``landcarbon`` command group: lazy subcommands and one error handler for all of them.
 
-A subcommand is a module ``landcarbon.cli.<name>`` exposing a click command named ``cli``.
-User errors (``LandcarbonError``) print one line on stderr and exit 2; a traceback only with -v.
+A subcommand is a module ``landcarbon.cli.<name>`` exposing a click command named ``cli``; model
+commands are generated from the model specs (``cli.specgen``). Every user error prints one
+``error:`` line per problem on stderr and exits 2 (a traceback only with -v); warnings print one
+``warning:`` line each.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import warnings
 
 import click
 
-from ..core.errors import LandcarbonError
+from ..core.errors import InputValidationError, LandcarbonError
 
 #: command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -28,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "allocate": ("allocate", "Quota allocation among zones and ecological compensation."),
     "evaluate": ("evaluate", "Suitability (双评价), control lines and intensive land-use evaluation."),
     "optimize": ("optimize", "Multi-objective optimisation of the land-use structure."),
+    "spec": ("spec", "Print the model specs (inputs, outputs, units) as text or JSON."),
 }
 
 
@@ -41,6 +45,15 @@ class LazyGroup(click.Group):
             return None
         mod = importlib.import_module(f"landcarbon.cli.{COMMANDS[name][0]}")
         return mod.cli
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-"):
+            from ..core.validation import did_you_mean
+
+            raise click.UsageError(f"no command {name!r}{did_you_mean(name, COMMANDS)}; the commands are "
+                                   f"{', '.join(self.list_commands(ctx))}")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(n, COMMANDS[n][1]) for n in self.list_commands(ctx)]
@@ -59,23 +72,53 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     ctx.obj["verbose"] = verbose
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    click.echo(f"warning: {_one_line(message)}", err=True)
+
+
+def error_lines(err: Exception) -> list[str]:
+    """The ``error:`` lines of a user error: one per problem."""
+    if isinstance(err, InputValidationError) and len(err.issues) > 1:
+        return [f"error: {_one_line(i)}" for i in err.issues]
+    return [f"error: {_one_line(err)}"]
+
+
 def main(argv: list[str] | None = None) -> None:
-    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in args or "--verbose" in args
+    old_show = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
-        cli.main(args=argv, prog_name="landcarbon", standalone_mode=False)
+        cli.main(args=args, prog_name="landcarbon", standalone_mode=False)
     except LandcarbonError as err:
         if verbose:
             raise
-        click.echo(f"error: {err}", err=True)
+        for line in error_lines(err):
+            click.echo(line, err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as err:
+        click.echo(err.ctx.get_help() if err.ctx else str(err))
+        sys.exit(2)
+    except click.UsageError as err:
+        hint = ""
+        if err.ctx is not None and err.ctx.command_path:
+            hint = f" (see {err.ctx.command_path} --help)"
+        click.echo(f"error: {_one_line(err.format_message())}{hint}", err=True)
+        sys.exit(2)
     except click.ClickException as err:
-        err.show()
+        click.echo(f"error: {_one_line(err.format_message())}", err=True)
         sys.exit(2 if err.exit_code in (1, 2) else err.exit_code)
     except click.exceptions.Exit as err:
         sys.exit(err.exit_code)
+    finally:
+        warnings.showwarning = old_show
 
 
 if __name__ == "__main__":  # pragma: no cover

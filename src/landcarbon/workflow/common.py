@@ -13,8 +13,24 @@ import pandas as pd
 
 from ..core.errors import InputValidationError
 from ..core.provenance import RunManifest
+from ..core.spec import Issue
 from ..io import atomic as _atomic
 from ..io import tables as _tables
+
+
+def check_out(out: Path, *, overwrite: bool) -> None:
+    """The rules for a run folder ``out`` (key ``out``; ``overwrite`` replaces a finished run as a whole)."""
+    if out.exists() and not out.is_dir():
+        raise InputValidationError([Issue("out", f"{out} is a file; expected a folder for the run's outputs")])
+    if out.is_dir() and any(out.iterdir()):
+        finished = (out / "manifest.json").is_file()
+        if not finished:
+            raise InputValidationError([Issue("out", f"{out} exists and holds files that are not a landcarbon run; "
+                                                     f"expected a new or empty folder: choose another folder")])
+        if not overwrite:
+            raise InputValidationError([Issue("out", f"{out} already holds a finished run; expected a new "
+                                                     f"folder: choose another one, or set ⟨overwrite⟩ to replace "
+                                                     f"that run as a whole")])
 
 
 class RunFolder:
@@ -40,14 +56,17 @@ class RunFolder:
         self._files: list[str] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
+    def check_target(self) -> None:
+        """Refuse an ``out`` that is a file, or that holds anything but a finished run (or holds one and
+        ``overwrite`` is off). Called before any work starts."""
+        check_out(self.out, overwrite=self.overwrite)
+
     def __enter__(self) -> RunFolder:
-        if self.out.exists() and not self.out.is_dir():
-            raise InputValidationError(f"--out {self.out} is a file; give a folder")
-        if not self.overwrite and (self.out / "manifest.json").exists():
-            raise InputValidationError(f"{self.out} already holds a finished run; pass --overwrite or "
-                                       f"choose another --out")
-        self.out.mkdir(parents=True, exist_ok=True)
-        self._stage = self.out / f".staging-{os.getpid()}"
+        self.check_target()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        # staged beside the target, so a failed run leaves nothing at ``out`` and a finished run
+        # replaces an earlier one as a whole (no stale tables or maps of the earlier run remain)
+        self._stage = self.out.parent / f".{self.out.name}.staging-{os.getpid()}"
         shutil.rmtree(self._stage, ignore_errors=True)
         self._stage.mkdir()
         return self
@@ -59,20 +78,30 @@ class RunFolder:
                 self._publish()
         finally:
             shutil.rmtree(self._stage, ignore_errors=True)
-            if exc_type is not None and self.out.exists() and not any(self.out.iterdir()):
-                self.out.rmdir()
 
     def _publish(self) -> None:
         assert self._stage is not None
-        (self.out / "manifest.json").unlink(missing_ok=True)  # the folder is unfinished until the end
-        for rel in self._files:
-            dst = self.out / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._stage / rel, dst)
         if self.summary is not None:
-            _tables.write_json(self.summary, self.out / "summary.json")
+            _tables.write_json(self.summary, self._stage / "summary.json")
             self.manifest.outputs.append("summary.json")
-        _tables.write_json(self.manifest.finish(), self.out / "manifest.json")
+        _tables.write_json(self.manifest.finish(), self._stage / "manifest.json")
+        old = None
+        if self.out.exists():
+            if any(self.out.iterdir()):
+                old = self.out.parent / f".{self.out.name}.replaced-{os.getpid()}"
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(self.out, old)
+            else:
+                self.out.rmdir()
+        os.replace(self._stage, self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    @property
+    def staged(self) -> Path:
+        """The staged run folder (outputs written so far live here until the run finishes)."""
+        assert self._stage is not None, "use RunFolder as a context manager"
+        return self._stage
 
     # -- writing -------------------------------------------------------------------------------
     def path(self, rel: str) -> Path:
