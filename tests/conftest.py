@@ -23,3 +23,11 @@ def reference_dir() -> Path:
     if not REFERENCE.exists():
         pytest.skip(f"reference tables not found at {REFERENCE}")
     return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def county_data(tmp_path_factory) -> dict[str, Path]:
+    """The synthetic county (landcarbon.datasets.county), written once per test session."""
+    from landcarbon.datasets.county import write_county
+
+    return write_county(tmp_path_factory.mktemp("county"))

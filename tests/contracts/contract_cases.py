@@ -4,10 +4,23 @@ against the model's spec. Add a case when you register a model."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 CASES: dict[str, Callable[[Path], list]] = {}
+
+
+@cache
+def county() -> dict[str, Path]:
+    """The synthetic county (``landcarbon.datasets.county``), written once per test process: landuse_2010/
+    2015/2020, dem, dist_road, pop_density, eco_redline, basic_farmland, urban_boundary (.tif),
+    urban_boundary_gpkg, zones (districts.gpkg, field ``name``), zones_raster, pools, energy, socioeconomic,
+    history, scenarios."""
+    from landcarbon.datasets.county import write_county
+
+    return write_county(tempfile.mkdtemp(prefix="landcarbon-county-"))
 
 
 def case(model_id: str):
