@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pandas as pd
 
 from ..core.errors import EmptyInputError, InputFileError, InputValidationError
 from ..core.grid import GridSpec
+from ..core.spec import Issue
 from .atomic import atomic_path
 
 _CPG_ALIASES = {"936": "gbk", "cp936": "gbk", "gb2312": "gbk", "65001": "utf-8", "utf8": "utf-8",
@@ -84,9 +86,11 @@ def rasterize_zones(gdf: gpd.GeoDataFrame, grid: GridSpec, field: str | None = N
     window by window, so a grid larger than memory stays bounded.
     """
     if field is not None and field not in gdf.columns:
-        raise InputValidationError(
-            f"zone field {field!r} is not in the zones layer; its columns are "
-            f"{[c for c in gdf.columns if c != gdf.geometry.name]}")
+        cols = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+        close = difflib.get_close_matches(str(field), cols, n=1)
+        raise InputValidationError([Issue(
+            "zone_field", f"found {field!r}, which is not a column of the zones layer; expected one of {cols}"
+                          + (f"; did you mean {close[0]!r}?" if close else ""))])
     if grid.crs is not None and gdf.crs is not None and gdf.crs != grid.crs:
         gdf = gdf.to_crs(grid.crs)
     gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]

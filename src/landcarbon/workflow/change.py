@@ -1,73 +1,36 @@
 """``landcarbon change`` run: two maps -> transition matrix, gains/losses, dynamic degree, Sankey.
 
-Also holds the loaders shared by the change, demand and validate runs (maps on one grid, zones,
-class scheme).
+Maps, zones and class schemes are read by :mod:`landcarbon.io.inputs` (``load_maps`` is re-exported
+here for callers of the old name).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..core.classes import ClassScheme, get_scheme
-from ..core.errors import InputValidationError
-from ..core.grid import GridSpec, grid_of
-from ..io import align_to, rasterize_zones, read_raster, read_vector
+from ..core.classes import ClassScheme
+from ..io.inputs import load_maps, load_scheme, load_zones
 from ..models import change as _ch
 from .common import RunFolder, dask_client
 
 
 # --------------------------------------------------------------------------------------------
-# shared loaders
+# inputs: resolved by landcarbon.io.inputs (shared with the demand and validate runs)
 # --------------------------------------------------------------------------------------------
-def load_maps(paths: Sequence[str | os.PathLike], *, align: bool = False, roles: Sequence[str] | None = None,
-              chunks: Any = "auto") -> list[Any]:
-    """Read class maps; with ``align`` resample maps on other grids onto the first (nearest
-    neighbour), otherwise a map on another grid raises GridMismatchError (checked by the models)."""
-    roles = list(roles or [f"map{i + 1}" for i in range(len(paths))])
-    das = [read_raster(p, categorical=True, name=r, chunks=chunks) for p, r in zip(paths, roles)]
-    if align and len(das) > 1:
-        ref = grid_of(das[0])
-        out = [das[0]]
-        for d in das[1:]:
-            if grid_of(d) != ref:
-                nd = d.rio.nodata
-                d = align_to(d, das[0], categorical=True)
-                if nd is not None:
-                    d = d.rio.write_nodata(nd, encoded=False)
-            out.append(d)
-        das = out
-    return das
-
-
-def load_zones(path: str | os.PathLike | None, field: str | None, grid: GridSpec,
-               chunks: int | None = None) -> tuple[Any, Any]:
-    """Zones rasterised on the grid: (int32 ids 1..n, 0 = outside; zone table) or (None, None)."""
-    if path is None:
-        if field is not None:
-            raise InputValidationError("--zone-field was given without --zones; give the zones file too")
-        return None, None
-    gdf = read_vector(path)
-    ids, table = rasterize_zones(gdf, grid, field, chunks=chunks)
-    if field is None:  # zones numbered by feature order: name them by their id
-        table = table.assign(zone=table["zone_id"].astype(str)).sort_values("zone_id")
-    return ids, table
-
-
 def resolve_scheme(scheme: str | ClassScheme | None) -> ClassScheme | None:
     """A built-in scheme name, a scheme table (CSV/XLSX: code, group, names, colour) or None."""
-    if scheme is None or isinstance(scheme, ClassScheme):
-        return scheme
-    p = Path(scheme)
-    if p.suffix.lower() in (".csv", ".xlsx", ".xls", ".txt") or p.exists():
-        from ..io import read_scheme
+    return None if scheme is None else load_scheme(scheme)
 
-        return read_scheme(p)
-    return get_scheme(scheme)
+
+def zones_on(like: Any, zones: str | os.PathLike | None, zone_field: str | None) -> tuple[Any, Any]:
+    """Zones (vector or raster of zone ids) on ``like``'s grid: (zone raster 1..n, names) or (None, None)."""
+    if zones is None and zone_field is None:
+        return None, None
+    return load_zones(zones, field=zone_field, like=like)
 
 
 def scheme_colours(codes: Sequence[int], scheme: ClassScheme | None) -> list[str] | None:
@@ -106,8 +69,7 @@ def run_change(map_from: str | os.PathLike, map_to: str | os.PathLike, out: str 
             m1, m2 = load_maps([map_from, map_to], align=align, roles=["from", "to"])
             run.add_input("from", map_from, nodata=m1.rio.nodata, dtype=str(m1.dtype))
             run.add_input("to", map_to, nodata=m2.rio.nodata, dtype=str(m2.dtype))
-            zdata, ztable = load_zones(zones, zone_field, grid_of(m1),
-                                       chunks=None if not hasattr(m1.data, "dask") else m1.data.chunksize[0])
+            zdata, ztable = zones_on(m1, zones, zone_field)
             if zones is not None:
                 run.add_input("zones", zones, field=zone_field)
         with run.manifest.timed("compute"):
@@ -149,3 +111,6 @@ def run_change(map_from: str | os.PathLike, map_to: str | os.PathLike, out: str 
                                      "area_ha": float(r.area_ha)} for r in pairs.itertuples()],
         }
         return run.summary
+
+
+__all__ = ["load_maps", "resolve_scheme", "run_change", "scheme_colours", "zones_on"]

@@ -20,11 +20,12 @@ import pandas as pd
 from ..core.classes import ClassScheme
 from ..core.errors import InputValidationError
 from ..core.provenance import RunManifest
+from ..core.spec import Issue
 from ..io import read_table, write_csv, write_json
 from ..io.atomic import sha256_file
+from ..io.inputs import load_maps, load_scheme
 from ..models import change as _ch
 from ..models import demand as _dm
-from .change import load_maps, resolve_scheme
 
 METHODS = ("markov", "trend", "table")
 
@@ -38,12 +39,13 @@ def year_from_name(name: str) -> int | None:
 def _years(paths: Sequence[str | os.PathLike], years: Sequence[int] | None) -> list[int]:
     if years:
         if len(years) != len(paths):
-            raise InputValidationError(f"{len(paths)} maps but {len(years)} years; give one year per --map "
-                                       f"(e.g. --years 2005 2010)")
+            raise InputValidationError([Issue("years", f"found {len(years)} years for {len(paths)} maps; expected "
+                                                       f"one year per map (e.g. 2005, 2010)")])
         return [int(y) for y in years]
     out = [year_from_name(Path(p).name) for p in paths]
     if any(y is None for y in out):
-        raise InputValidationError("the map years are not in the file names; give them with --years 2005 2010")
+        raise InputValidationError([Issue("years", "the map years are not in the file names; give them (one per "
+                                                   "map, e.g. 2005, 2010)")])
     return [int(y) for y in out if y is not None]
 
 
@@ -65,19 +67,23 @@ def run_demand(maps: Sequence[str | os.PathLike], out: str | os.PathLike, *, yea
     """Compute a demand table and write it to the CSV file ``out`` (atomically) with its manifest."""
     outp = Path(out)
     if outp.suffix.lower() != ".csv":
-        raise InputValidationError(f"--out {outp}: expected a .csv file name for the demand table")
+        raise InputValidationError([Issue("out", f"found {outp}; expected a .csv file name for the demand "
+                                                 f"table")])
     if method not in METHODS:
-        raise InputValidationError(f"--method {method!r}; expected one of {METHODS}")
+        raise InputValidationError([Issue("method", f"found {method!r}; expected one of {METHODS}")])
     if not maps:
-        raise InputValidationError("give the land-use maps with --map (the last one is the simulation's start)")
-    sch = resolve_scheme(scheme)
+        raise InputValidationError([Issue("maps", "no land-use maps were given; expected one or more (the last "
+                                                  "one is the simulation's start)")])
+    sch = None if scheme is None else load_scheme(scheme)
     man = RunManifest(command="demand", model=_dm.SPEC.id, model_version=_dm.SPEC.version)
     tg = sorted({int(t) for t in targets})
     if method != "table" and not tg:
-        raise InputValidationError("give at least one --target year (e.g. --target 2030)")
+        raise InputValidationError([Issue("targets", "no target year was given; expected at least one (e.g. "
+                                                     "2030)")])
     if (scenario or rules) and method != "markov":
-        raise InputValidationError("--scenario and --rules adjust Markov transition probabilities; use them with "
-                                   "--method markov")
+        raise InputValidationError([Issue("scenario" if scenario else "rules",
+                                          f"scenario and rules adjust Markov transition probabilities, but method is "
+                                          f"{method!r}; use them with method 'markov'")])
     with man.timed("read"):
         das = load_maps(list(maps), align=align, roles=[f"map{i + 1}" for i in range(len(maps))])
         for i, (p, d) in enumerate(zip(maps, das)):
@@ -93,8 +99,9 @@ def run_demand(maps: Sequence[str | os.PathLike], out: str | os.PathLike, *, yea
     with man.timed("compute"):
         if method == "markov":
             if len(das) != 2:
-                raise InputValidationError(f"--method markov uses exactly two maps (found {len(das)}); give two "
-                                           f"--map, or use --method trend for three or more")
+                raise InputValidationError([Issue("maps", f"found {len(das)} maps; method 'markov' uses exactly "
+                                                          f"two: give two maps, or use method 'trend' for three or "
+                                                          f"more")])
             ys = _years(maps, years)
             df = _dm.markov(das[0], das[1], (ys[0], ys[1]), tg if len(tg) > 1 else tg[0], scenario=scenario,
                             rules=rules_df, scheme=sch, fractional=fractional, markov_origin=markov_origin,
@@ -104,8 +111,8 @@ def run_demand(maps: Sequence[str | os.PathLike], out: str | os.PathLike, *, yea
             df = _dm.trend(das, ys, tg if len(tg) > 1 else tg[0], rescale=rescale)
         else:
             if table_df is None:
-                raise InputValidationError("--method table needs --table demand.csv (columns code, cells or "
-                                           "area_ha, optionally year)")
+                raise InputValidationError([Issue("table", "method 'table' needs a demand table (columns code, "
+                                                           "cells or area_ha, optionally year)")])
             n, codes, cell_ha = _valid_cells(das[-1])
             df = _dm.from_table(table_df, total_cells=n, codes=codes, cell_area_ha=cell_ha, rescale=rescale,
                                 fixed=fixed)

@@ -1,7 +1,7 @@
 """Land-structure optimisation run (methods.md §12): inputs → problem → LP / NSGA-II → demand table.
 
 The demand table ``demand.csv`` (``code, cells, area_ha``; integer cells summing exactly to the
-start map's valid cells) is what ``landcarbon simulate --demand`` reads as is.
+start map's valid cells) is what the simulation reads as its demand input, as is.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ import xarray as xr
 from ..core.classes import GROUPS
 from ..core.errors import InputValidationError
 from ..core.grid import grid_of, row_areas_ha
+from ..core.spec import Issue
 from ..io import read_raster, read_table
+from ..io.inputs import load_scheme, load_zones, plan_path, read_plan
 from ..kernels.lookup import unique_codes
 from ..models import coefficients as coef_mod
 from ..models.evaluate import esv as esv_mod
@@ -27,7 +29,6 @@ from ..models.optimize import build_problem, demand_table, solve_lp, solve_nsga2
 from ..models.optimize.lp import payoff_table
 from ..models.optimize.problem import build_problem_by_zone, demand_by_zone, snap_to_cells
 from .common import RunFolder
-from .evaluate import _path, load_plan, load_scheme, load_zones
 
 #: default density set (group level, tag L/V+D): the shipped demo set built from 刘冠 et al. (Mata catchment)
 DEFAULT_POOLS_SET = "demo_national6_mata2021"
@@ -83,12 +84,12 @@ def map_counts(lu: xr.DataArray) -> tuple[dict[int, int], int, float]:
 def _zonal_inputs(lu: xr.DataArray, cfg: Mapping[str, Any], base, groups: Mapping[int, str], present: list[str],
                   cell_ha: float) -> dict[str, Any]:
     """Cells per zone and code, current areas per zone and group, and the valid cells outside every zone."""
-    z, zt = load_zones(cfg["zones"], lu, cfg.get("zone_field"), base)
+    zr, zone_names = load_zones(cfg["zones"], field=cfg.get("zone_field"), like=lu, base=base)
     a = np.asarray(lu.data)
     nd = lu.rio.nodata
     valid = a != nd if nd is not None else np.ones(a.shape, bool)
-    zz = np.asarray(z)
-    names = dict(zip(zt["zone_id"], zt["zone"].astype(str)))
+    zz = np.asarray(zr.data)
+    names = dict(enumerate(zone_names, start=1))
     cells: dict[str, dict[int, int]] = {}
     vz: dict[str, int] = {}
     rows = {}
@@ -112,7 +113,7 @@ def run_optimize(out: str | os.PathLike, *, plan: str | os.PathLike | None = Non
     table (keys: objectives, method lp|weighted|nsga2, lp_objective, weights, seed, pop_size, n_gen,
     compromise, pools, pools_set, emission_set, built_up_emission_tC_per_ha_yr, economy, esv,
     constraints, compare)."""
-    cfg, base = load_plan(plan, "optimize")
+    cfg, base = read_plan(plan, "optimize")
     cfg = {**cfg, **dict(config or {})}
     landuse = landuse or cfg.get("landuse")
     scheme = scheme or cfg.get("scheme")
@@ -123,12 +124,14 @@ def run_optimize(out: str | os.PathLike, *, plan: str | os.PathLike | None = Non
             lu = landuse_array
         else:
             if landuse is None:
-                raise InputValidationError("optimize needs the start land-use map (--landuse or landuse= in the plan)")
-            lu = read_raster(_path(landuse, base), categorical=True, chunks=None, name="landuse")
-            run.add_input("landuse", _path(landuse, base))
-        sch = load_scheme(scheme, base)
-        if sch is None:
-            raise InputValidationError("optimize needs a class scheme (--scheme) mapping codes to national groups")
+                raise InputValidationError([Issue("landuse", "optimize needs the start land-use map; give landuse "
+                                                             "(a GeoTIFF of class codes)")])
+            lu = read_raster(plan_path(landuse, base), categorical=True, chunks=None, name="landuse")
+            run.add_input("landuse", plan_path(landuse, base))
+        if scheme is None:
+            raise InputValidationError([Issue("scheme", "optimize needs a class scheme mapping codes to national "
+                                                        "groups; give a built-in name or a CSV table (code, group)")])
+        sch = load_scheme(scheme, base=base)
         counts, valid, cell_ha = map_counts(lu)
         sch.check_codes(counts, "start map")
         groups = {c: sch[c].group for c in counts}
@@ -139,8 +142,8 @@ def run_optimize(out: str | os.PathLike, *, plan: str | os.PathLike | None = Non
         coeffs: dict[str, dict[str, float] | None] = {"carbon": None, "emissions": None, "economy": None, "esv": None}
         if "carbon" in objectives:
             if cfg.get("pools"):
-                pools = read_table(_path(cfg["pools"], base))
-                run.add_input("pools", _path(cfg["pools"], base))
+                pools = read_table(plan_path(cfg["pools"], base))
+                run.add_input("pools", plan_path(cfg["pools"], base))
                 coeffs["carbon"] = group_densities_from_pools(pools, groups, counts)
                 notes.append("carbon densities: user pools table, area-weighted within groups")
             else:
@@ -174,7 +177,7 @@ def run_optimize(out: str | os.PathLike, *, plan: str | os.PathLike | None = Non
                 raise InputValidationError("the esv objective needs [optimize.esv] unit_value_CNY_per_ha (or crops = "
                                            "table for the 1/7 rule), and paddy_share for the 2015 table")
             ea = float(e["unit_value_CNY_per_ha"]) if e.get("unit_value_CNY_per_ha") is not None else \
-                esv_mod.unit_value(read_table(_path(e["crops"], base)))
+                esv_mod.unit_value(read_table(plan_path(e["crops"], base)))
             esv_coef = esv_mod.coefficients(str(e.get("version", "2015")), unit_value_CNY_per_ha=ea,
                                             paddy_share=e.get("paddy_share"),
                                             regional_factor=float(e.get("regional_factor", 1.0)),
@@ -192,7 +195,7 @@ def run_optimize(out: str | os.PathLike, *, plan: str | os.PathLike | None = Non
         zonal = None
         if cfg.get("zones"):
             zonal = _zonal_inputs(lu, cfg, base, groups, present, cell_ha)
-            run.add_input("zones", _path(cfg["zones"], base))
+            run.add_input("zones", plan_path(cfg["zones"], base))
             prob = build_problem_by_zone(zonal["current"], **kw, constraints=cfg.get("constraints"),
                                          zone_constraints=cfg.get("zone_constraints"))
             notes.append(f"variables by zone: {len(zonal['current'])} zones x {len(present)} classes; "
@@ -217,7 +220,8 @@ def run_optimize(out: str | os.PathLike, *, plan: str | os.PathLike | None = Non
                 chosen_how = f"weighted sum of payoff-normalised objectives {w} (HiGHS)"
             elif method == "nsga2":
                 if seed is None:
-                    raise InputValidationError("NSGA-II needs --seed (recorded in the manifest)")
+                    raise InputValidationError([Issue("seed", "NSGA-II needs a seed (an integer, recorded in the "
+                                                              "manifest)")])
                 pr = solve_nsga2(prob, objectives, seed=int(seed), pop_size=int(cfg.get("pop_size", 100)),
                                  n_gen=int(cfg.get("n_gen", 200)), compromise=cfg.get("compromise", "ideal"))
                 run.write_table(pr.front(), "pareto_front.csv")
@@ -256,8 +260,8 @@ def run_optimize(out: str | os.PathLike, *, plan: str | os.PathLike | None = Non
         vals_dem = flat.evaluate(np.array([dem_groups[g] for g in flat.classes]))
         cmp = {}
         if cfg.get("compare"):
-            tbl = read_table(_path(cfg["compare"], base))
-            run.add_input("compare", _path(cfg["compare"], base))
+            tbl = read_table(plan_path(cfg["compare"], base))
+            run.add_input("compare", plan_path(cfg["compare"], base))
             ga = {g: float(tbl.loc[tbl["code"].map(groups) == g, "cells"].sum()) * cell_ha for g in flat.classes}
             cmp = flat.evaluate(np.array([ga[g] for g in flat.classes]))
         run.manifest.parameters.update({k: v for k, v in cfg.items() if k not in ("landuse",)})
@@ -267,6 +271,6 @@ def run_optimize(out: str | os.PathLike, *, plan: str | os.PathLike | None = Non
             "method": method, "chosen": chosen_how, "units": units,
             "objectives_current": vals_cur, "objectives_optimised": vals_opt, "objectives_demand_table": vals_dem,
             "objectives_compare": cmp, "valid_cells": valid, "cell_area_ha": cell_ha,
-            "demand": "demand.csv (code,cells,area_ha; read by landcarbon simulate --demand)", "notes": notes,
+            "demand": "demand.csv (code,cells,area_ha; the simulation's demand input)", "notes": notes,
         }
     return run.summary

@@ -1,6 +1,6 @@
 """Land-use simulation run: read maps, drivers, demand, rules → simulate → write maps, tables, manifest.
 
-Outputs (in the run folder): ``sim_<year>.tif`` (or the ``--out`` files), ``potential_<code>.tif``
+Outputs (in the run folder): ``sim_<year>.tif`` (or the ``out`` files), ``potential_<code>.tif``
 (development potential, 0–1), ``demand_gap.csv`` (gap per iteration and class, pixels),
 ``summary.csv`` (demand vs simulated pixels), ``driver_contributions.csv``, ``leas_accuracy.csv``,
 ``scenario_carbon.csv`` when a carbon-pool table is given, ``summary.json`` and ``manifest.json``.
@@ -17,15 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.classes import ClassScheme
 from ..core.errors import InputValidationError
 from ..core.grid import grid_of
-from ..io import align_to, rasterize_zones, read_raster, read_table, read_vector, write_raster
+from ..core.spec import Issue
+from ..io import align_to, read_raster, read_table, write_raster
+from ..io.inputs import load_lines, load_scheme, load_zones
 from ..models.simulate import SPEC, CarsParams, LeasParams, simulate
 from .common import RunFolder, dask_client
 
 _DRIVER_FLAGS = ("categorical", "dem", "continuous")
-_VECTOR_EXT = (".shp", ".gpkg", ".geojson", ".json", ".fgb")
 
 
 def parse_driver(spec: str) -> tuple[str, Path, set[str]]:
@@ -55,18 +55,20 @@ def dem_driver(specs: Sequence[tuple[str, Path, set[str]]]) -> str | None:
     return None
 
 
-def _read_mask(path: str, like, *, align: bool, name: str):
-    p = Path(path)
-    if p.suffix.lower() in _VECTOR_EXT:
-        gdf = read_vector(p)
-        arr, _ = rasterize_zones(gdf, grid_of(like))
-        da = like.copy(data=(np.asarray(arr) > 0).astype(np.uint8))
-        return da.rio.write_nodata(None, encoded=False)
-    da = read_raster(p, chunks=None, name=name)
-    return align_to(da, like, categorical=True) if align else da
+def _zone_ids(zones, names: list[str], dem_table: pd.DataFrame):
+    """The zones raster with its own zone ids (what the demand table's ``zone`` column names), and the
+    demand table with zone names (of a vector's field) replaced by those ids."""
+    ids = np.asarray([0, *zones.attrs["zone_ids"]], dtype=np.int64)
+    raw = zones.copy(data=ids[np.asarray(zones.values)])
+    if "zone" in dem_table.columns:
+        lookup = dict(zip(names, zones.attrs["zone_ids"]))
+        z = dem_table["zone"].astype(str).str.strip()
+        if z.isin(lookup).all():
+            dem_table = dem_table.assign(zone=z.map(lookup))
+    return raw, dem_table
 
 
-def _scenario_carbon(maps: dict, start, pools_path: str, zones=None) -> pd.DataFrame | None:
+def _scenario_carbon(maps: dict, start, pools_path: str, zones=None, zone_names=()) -> pd.DataFrame | None:
     """Carbon stock of the start map and every simulated map (landcarbon.models.carbon_stock), by
     zone: stock (Mg C) and change from the start map (Mg C). None when that model is not installed."""
     try:
@@ -76,7 +78,7 @@ def _scenario_carbon(maps: dict, start, pools_path: str, zones=None) -> pd.DataF
     pools = read_table(pools_path)
     stages = list(maps)
     labels = ["start"] + [f"sim_{s}" if s != 0 else "sim" for s in stages]
-    res = cs.compute([start, *maps.values()], pools, labels=labels, zones=zones)
+    res = cs.compute([start, *maps.values()], pools, labels=labels, zones=zones, zone_names=zone_names)
     acc = [np.asarray(a) for a in res.accounts]
     out = cs.summarize(res, acc)
     if zones is None or out["by_zone"].empty:
@@ -92,13 +94,15 @@ def _scenario_carbon(maps: dict, start, pools_path: str, zones=None) -> pd.DataF
 
 
 def resolve_outputs(out: Sequence[str]) -> tuple[list[Path], bool, Path]:
-    """--out as one folder, or one .tif per target year (tables then go to ``<first>_run/``)."""
+    """``out`` as one folder, or one .tif per target year (tables then go to ``<first>_run/``)."""
     outs = [Path(o) for o in out]
     if not outs:
-        raise InputValidationError("give --out: a folder, or one .tif per target year")
+        raise InputValidationError([Issue("out", "no output was given; expected a folder, or one .tif per target "
+                                                 "year")])
     tif_out = all(o.suffix.lower() in (".tif", ".tiff") for o in outs)
     if not tif_out and len(outs) > 1:
-        raise InputValidationError("give either one output folder or one .tif per target year in --out")
+        raise InputValidationError([Issue("out", f"found {len(outs)} outputs that are not all .tif files; expected "
+                                                 f"one output folder, or one .tif per target year")])
     return outs, tif_out, (outs[0].parent / f"{outs[0].stem}_run") if tif_out else outs[0]
 
 
@@ -106,13 +110,19 @@ def run_simulate(*, start: str, calibrate_from: str, calibrate_to: str, drivers:
                  demand: str, out: Sequence[str], seed: int, restrict: str | None = None,
                  develop_class: int | None = None, rules: str | None = "default",
                  lines: Sequence[str] = (), classes: str | None = None, transition: str | None = None,
-                 transition_orientation: str = "from_to", zones: str | None = None, align: bool = False,
+                 transition_orientation: str = "from_to", zones: str | None = None, zone_field: str | None = None,
+                 align: bool = False,
                  no_slope: bool = False, pools: str | None = None, scheduler: str | None = None,
                  write_potential: bool = True, overwrite: bool = True,
                  leas_params: LeasParams | None = None, cars_params: CarsParams | None = None) -> Path:
-    """Run one simulation from files; returns the run folder."""
+    """Run one simulation from files; returns the run folder.
+
+    ``zones``: a raster of zone ids on the start map's grid, or a vector layer (``zone_field`` names its
+    zone column); the demand table's ``zone`` column holds the raster's ids or the field's names.
+    ``lines``: ``NAME=PATH`` control lines, each a vector layer or a raster."""
     if seed is None:
-        raise InputValidationError("--seed is required for a simulation (it is recorded in the manifest)")
+        raise InputValidationError([Issue("seed", "a simulation needs a seed (an integer, recorded in the "
+                                                  "manifest)")])
     outs, tif_out, run_dir = resolve_outputs(out)
 
     start_da = read_raster(start, chunks=None, categorical=True, name="start")
@@ -136,15 +146,15 @@ def run_simulate(*, start: str, calibrate_from: str, calibrate_to: str, drivers:
     if restrict:
         r_da = read_raster(restrict, chunks=None, categorical=True, name="restrict")
         r_da = align_to(r_da, start_da) if align else r_da
-    line_das = {}
+    line_paths = {}
     for spec in lines:
         if "=" not in spec:
-            raise InputValidationError(f"--line {spec!r}: expected NAME=PATH, e.g. eco_redline=redline.gpkg")
+            raise InputValidationError([Issue("lines", f"found {spec!r}; expected NAME=PATH, e.g. "
+                                                       f"eco_redline=redline.gpkg")])
         lname, lpath = spec.split("=", 1)
-        line_das[lname.strip()] = _read_mask(lpath, start_da, align=align, name=lname)
-    scheme = None
-    if classes:
-        scheme = ClassScheme.from_frame(read_table(classes), name=Path(classes).stem)
+        line_paths[lname.strip()] = lpath
+    line_das = load_lines(line_paths, like=start_da, align=align)
+    scheme = load_scheme(classes) if classes else None
     if rules is None or str(rules).lower() == "none":
         rule_arg: Any = None
     elif str(rules).lower() in ("default", "soft-redline"):
@@ -154,18 +164,21 @@ def run_simulate(*, start: str, calibrate_from: str, calibrate_to: str, drivers:
     tm = None
     if transition:
         tm = read_table(transition, index_col=0)
-    z_da = None
-    if zones:
-        z_da = read_raster(zones, chunks=None, categorical=True, name="zones")
-        z_da = align_to(z_da, start_da) if align else z_da
+    z_da = z_ids = None
+    z_names: list[str] = []
+    if zones or zone_field:
+        z_da, z_names = load_zones(zones, field=zone_field, like=start_da, align=align)
+        z_ids, dem_table = _zone_ids(z_da, z_names, dem_table)
 
     with RunFolder(run_dir, "simulate", overwrite=overwrite) as run:
         m = run.manifest
         m.model, m.model_version = SPEC.id, SPEC.version
         for role, p in (("start", start), ("calibrate_from", calibrate_from), ("calibrate_to", calibrate_to),
                         ("demand", demand), ("restrict", restrict), ("classes", classes),
-                        ("transition", transition), ("zones", zones), ("pools", pools)):
+                        ("transition", transition), ("pools", pools)):
             run.add_input(role, p)
+        if zones:
+            run.add_input("zones", zones, field=zone_field)
         if rule_arg is not None and not isinstance(rule_arg, str):
             run.add_input("rules", rules)
         for name, p, flags in specs:
@@ -181,15 +194,16 @@ def run_simulate(*, start: str, calibrate_from: str, calibrate_to: str, drivers:
                            seed=int(seed), categorical=[n for n, _, f in specs if "categorical" in f],
                            dem=dem, add_slope=not no_slope, restrict=r_da, k_dev=develop_class,
                            lines=line_das, rules=rule_arg, scheme=scheme, transition=tm,
-                           transition_orientation=transition_orientation, zones=z_da, leas_params=lp,
+                           transition_orientation=transition_orientation, zones=z_ids, leas_params=lp,
                            cars_params=cp, client=client, return_potential=write_potential)
         m.parameters = {"leas": res.info["leas_params"], "cars": res.info["cars"], "dem_driver": dem,
                         "slope_added": bool(dem and not no_slope), "rules": rules, "align": align,
                         "transition_orientation": transition_orientation, "develop_class": develop_class}
         stages = list(res.maps)
         if tif_out and len(outs) != len(stages):
-            raise InputValidationError(f"{len(outs)} --out files for {len(stages)} target years {stages}; give one "
-                                       f".tif per year or an output folder")
+            raise InputValidationError([Issue("out", f"found {len(outs)} .tif outputs for {len(stages)} target "
+                                                     f"years {stages}; expected one .tif per year, or an output "
+                                                     f"folder")])
         nodata = start_da.rio.nodata
         dtype = str(start_da.dtype)
         grid = grid_of(start_da)
@@ -214,9 +228,9 @@ def run_simulate(*, start: str, calibrate_from: str, calibrate_to: str, drivers:
             run.write_table(acc, "leas_accuracy.csv")
         if pools:
             with m.timed("carbon"):
-                carbon = _scenario_carbon(res.maps, start_da, pools, z_da)
+                carbon = _scenario_carbon(res.maps, start_da, pools, z_da, z_names)
             if carbon is None:
-                m.notes.append("--pools given but landcarbon.models.carbon_stock is not available; "
+                m.notes.append("pools given but landcarbon.models.carbon_stock is not available; "
                                "no scenario carbon table was written")
             else:
                 run.write_table(carbon, "scenario_carbon.csv")

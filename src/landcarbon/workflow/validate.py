@@ -8,8 +8,8 @@ from typing import Any
 from ..core.classes import ClassScheme
 from ..core.grid import grid_of
 from ..io import write_raster
+from ..io.inputs import load_maps, load_scheme, load_zones
 from ..models import validate as _val
-from .change import load_maps, load_zones, resolve_scheme
 from .common import RunFolder, dask_client
 
 
@@ -26,7 +26,7 @@ def run_validate(start: str | os.PathLike, observed: str | os.PathLike, simulate
     ``write_map`` also fom_categories.tif (uint8: 1 correct persistence, 2 hit, 3 miss, 4 wrong hit,
     5 false alarm, 0 = not compared).
     """
-    sch = resolve_scheme(scheme)
+    sch = None if scheme is None else load_scheme(scheme)
     if sample_rate < 1.0 and seed is None:
         seed = 0
     with RunFolder(out, "validate", overwrite=overwrite) as run, dask_client(scheduler):
@@ -39,8 +39,8 @@ def run_validate(start: str | os.PathLike, observed: str | os.PathLike, simulate
             maps = load_maps([start, observed, simulated], align=align, roles=["start", "observed", "simulated"])
             for role, p, m in zip(("start", "observed", "simulated"), (start, observed, simulated), maps):
                 run.add_input(role, p, nodata=m.rio.nodata, dtype=str(m.dtype))
-            zdata, ztable = load_zones(zones, zone_field, grid_of(maps[0]),
-                                       chunks=maps[0].data.chunksize[0] if hasattr(maps[0].data, "dask") else None)
+            zdata, ztable = (None, None) if zones is None and zone_field is None else \
+                load_zones(zones, field=zone_field, like=maps[0])
             if zones is not None:
                 run.add_input("zones", zones, field=zone_field)
         with run.manifest.timed("compute"):

@@ -27,13 +27,8 @@ Integration (profile ``2019_cug``, CUGGISRS/spj scripts):
 
 from __future__ import annotations
 
-import io as _io
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -43,7 +38,38 @@ import xarray as xr
 from ...core.errors import InputValidationError
 from ...core.grid import ensure_aligned, grid_of, row_areas_ha
 from ...core.spec import ModelSpec, NumberIn, RasterIn, RasterOut, TableOut
-from ...ops.neighbourhood import cell_metres, horn_slope
+from .levels import (
+    Modifier,
+    apply_modifier,
+    classify,
+    combine_matrix,
+    fragility_index,
+    most_important,
+    parse_modifiers,
+    remap_levels,
+    score3,
+    worst,
+)
+from .suitability_tables import (
+    PROFILES,
+    _ref_text,  # noqa: F401  (imported by esv)
+    factor_key,
+    load_eco_thresholds,
+    load_matrix,
+    load_thresholds,
+    matrix_from_frame,
+)
+from .terrain import RELIEF_WINDOW_M, _keep_geo, as_float, default_relief_window, relief, slope_degrees
+
+#: the model's own names and those of its parts (levels, terrain, suitability_tables), one import away
+__all__ = [
+    "AGRI_CLIMATE_FACTORS", "AGRI_WATER_FACTORS", "DEFAULT_THREE_LEVEL", "EVALUATIONS", "LEVEL3_NAMES",
+    "LEVEL5_NAMES", "PROFILES", "RELIEF_WINDOW_M", "SPEC", "URBAN_HAZARD_FACTORS", "URBAN_LOCATION_FACTORS",
+    "Modifier", "SuitabilityResult", "apply_modifier", "as_float", "carrying_scale", "classify", "combine_matrix",
+    "default_relief_window", "evaluate_suitability", "factor_key", "fragility_index", "level_areas",
+    "load_eco_thresholds", "load_matrix", "load_thresholds", "matrix_from_frame", "most_important",
+    "parse_modifiers", "relief", "remap_levels", "score3", "slope_degrees", "worst",
+]
 
 SPEC = ModelSpec(
     id="suitability_2eval", version="1", title_en="Suitability evaluation (双评价)",
@@ -62,17 +88,6 @@ SPEC = ModelSpec(
     ),
     methods_ref="methods.md §10",
 )
-
-PROFILES: dict[str, dict[str, str]] = {
-    "2019_cug": {
-        "thresholds": "shuangpingjia_thresholds_2019_cug.csv",
-        "agri_land_water": "agri_land_water_matrix_2019_cug.csv",
-        "agri_base_climate": "agri_base_climate_matrix_2019_cug.csv",
-        "eco_thresholds": "shuangpingjia_eco_thresholds_2019_cug.csv",
-        "citation": "CUGGISRS/spj 2019 scripts (双评价 open implementation), thresholds [V]; "
-                    "自然资源部办公厅 2020 指南（试行）",
-    },
-}
 
 EVALUATIONS = ("ecology", "agriculture", "urban")
 
@@ -93,355 +108,11 @@ LEVEL3_NAMES["urban"] = LEVEL3_NAMES["agriculture"]
 #: 5-level → 3-level merge [D]: 1–2 适宜, 3 一般适宜, 4–5 不适宜 (ecology 1/3/5 → 1/2/3)
 DEFAULT_THREE_LEVEL = {1: 1, 2: 1, 3: 2, 4: 3, 5: 3}
 
-#: default relief (地形起伏度) window: about 1 km [D]
-RELIEF_WINDOW_M = 1000.0
-
 #: the water factors of agriculture (worst level of those given) and the urban hazard / location factors
 AGRI_WATER_FACTORS = ("annual_precipitation", "aridity_index", "water_use_quota_modulus")
 AGRI_CLIMATE_FACTORS = ("accumulated_temp_0c",)
 URBAN_HAZARD_FACTORS = ("cumulative_subsidence", "subsidence_rate")
 URBAN_LOCATION_FACTORS = ("time_to_county_centre", "time_to_provincial_centre")
-
-#: modifier variables: CSV word → factor key
-_MOD_VARS = {"silt": "silt_content", "elev": "elevation", "elevation": "elevation", "relief": "relief"}
-
-
-# --------------------------------------------------------------------------------------------------
-# reference data
-def _ref_text(name: str) -> str:
-    base = resources.files("landcarbon") / "data"
-    p = base / "reference" / name
-    if not p.is_file():
-        p = base / name
-    return p.read_text(encoding="utf-8")
-
-
-def factor_key(name: str) -> str:
-    """CSV factor name → key: 'accumulated temp >=0C' → 'accumulated_temp_0c'."""
-    s = re.sub(r"[^0-9a-z]+", "_", str(name).lower().replace(">=", "")).strip("_")
-    return s
-
-
-@lru_cache(maxsize=8)
-def _thresholds_cached(profile: str) -> pd.DataFrame:
-    files = _profile(profile)
-    return pd.read_csv(_io.StringIO(_ref_text(files["thresholds"])), dtype={"modifiers": str},
-                       keep_default_na=False)
-
-
-def _profile(profile: str) -> dict[str, str]:
-    try:
-        return PROFILES[profile]
-    except KeyError:
-        raise InputValidationError(f"双评价 profile {profile!r} is unknown; shipped profiles: {sorted(PROFILES)} "
-                                   f"(give your own thresholds in the plan's [suitability.thresholds])") from None
-
-
-def load_thresholds(profile: str = "2019_cug") -> pd.DataFrame:
-    """The threshold table with a ``key`` column (factor key) and ``breaks`` (4 floats, best → worst)."""
-    df = _thresholds_cached(profile).copy()
-    df["key"] = [factor_key(f) for f in df["factor"]]
-    df["breaks"] = [[float(r[f"break_{i}"]) for i in range(1, 5)] for _, r in df.iterrows()]
-    return df
-
-
-def load_matrix(name: str, profile: str = "2019_cug") -> np.ndarray:
-    """A 5 × 5 integration matrix (rows: first input level 1…5, columns: second input level 1…5)."""
-    files = _profile(profile)
-    if name not in files:
-        raise InputValidationError(f"profile {profile!r} ships no matrix {name!r}; give one in the plan file")
-    df = pd.read_csv(_io.StringIO(_ref_text(files[name])))
-    return matrix_from_frame(df, name)
-
-
-def matrix_from_frame(df: pd.DataFrame, what: str = "matrix") -> np.ndarray:
-    """A 5 × 5 level matrix from a table whose first column is the row level."""
-    m = df.set_index(df.columns[0]).to_numpy()
-    if m.shape != (5, 5):
-        raise InputValidationError(f"{what}: found a {m.shape[0]} x {m.shape[1]} table; expected 5 rows (levels 1-5) "
-                                   f"and 5 level columns")
-    try:
-        m = m.astype(float)
-    except ValueError:
-        raise InputValidationError(f"{what}: entries must be levels 1-5") from None
-    if not np.isin(m, [1, 2, 3, 4, 5]).all():
-        raise InputValidationError(f"{what}: entries must be levels 1-5; found {sorted(set(m.ravel()))}")
-    return m.astype(np.uint8)
-
-
-@lru_cache(maxsize=8)
-def _eco_cached(profile: str) -> pd.DataFrame:
-    return pd.read_csv(_io.StringIO(_ref_text(_profile(profile)["eco_thresholds"])), keep_default_na=False)
-
-
-def load_eco_thresholds(profile: str = "2019_cug") -> pd.DataFrame:
-    """3-class fragility factor thresholds: index, factor, unit, break_1, break_2, direction, tag."""
-    return _eco_cached(profile).copy()
-
-
-# --------------------------------------------------------------------------------------------------
-# terrain
-def as_float(da: xr.DataArray) -> xr.DataArray:
-    """float32 copy with the declared nodata (and non-finite values) as NaN; keeps coords and CRS."""
-    nd = da.rio.nodata if hasattr(da, "rio") else None
-    out = da.astype(np.float32)
-    if nd is not None and not (isinstance(nd, float) and math.isnan(nd)):
-        out = out.where(da != nd)
-    out = out.where(np.isfinite(out))
-    out = _keep_geo(out, da)
-    return out.rio.write_nodata(np.nan, encoded=False)
-
-
-def _keep_geo(out: xr.DataArray, like: xr.DataArray) -> xr.DataArray:
-    crs = like.rio.crs
-    if crs is not None:
-        out = out.rio.write_crs(crs)
-    try:
-        out = out.rio.write_transform(like.rio.transform(recalc=False))
-    except Exception:  # pragma: no cover
-        pass
-    return out
-
-
-def slope_degrees(dem: xr.DataArray) -> xr.DataArray:
-    """Slope (°) from a DEM by Horn's 3 × 3 method (the one slope of landcarbon:
-    :func:`landcarbon.ops.neighbourhood.horn_slope`); numpy or dask."""
-    res = horn_slope(dem)
-    res.name = "slope_deg"
-    res.attrs = {"units": "degree", "method": "Horn 1981 3x3"}
-    return res
-
-
-def relief(dem: xr.DataArray, window_cells: int) -> xr.DataArray:
-    """地形起伏度: max − min elevation (m) in a square moving window of ``window_cells`` (odd)."""
-    from scipy import ndimage
-
-    w = int(window_cells)
-    if w < 3 or w % 2 == 0:
-        raise InputValidationError(f"relief window is {w} cells; expected an odd number >= 3")
-    z = as_float(dem)
-
-    def block(zb: np.ndarray) -> np.ndarray:
-        hi = ndimage.maximum_filter(np.where(np.isnan(zb), -np.inf, zb), size=w, mode="nearest")
-        lo = ndimage.minimum_filter(np.where(np.isnan(zb), np.inf, zb), size=w, mode="nearest")
-        r = (hi - lo).astype(np.float32)
-        r[np.isnan(zb)] = np.nan
-        return r
-
-    data = z.data
-    if hasattr(data, "dask"):
-        import dask.array as dsa
-
-        out = dsa.map_overlap(block, data, depth=w // 2, boundary="nearest", dtype=np.float32)
-    else:
-        out = block(np.asarray(data))
-    res = z.copy(data=out)
-    res.name = "relief_m"
-    res.attrs = {"units": "m", "window_cells": w}
-    return res
-
-
-def default_relief_window(dem: xr.DataArray) -> int:
-    rx = float(np.mean(cell_metres(dem)[0]))
-    w = max(3, int(round(RELIEF_WINDOW_M / rx)))
-    return w if w % 2 else w + 1
-
-
-# --------------------------------------------------------------------------------------------------
-# classification and modifiers (pure numpy, applied with xarray so dask stays lazy)
-def _classify_np(v: np.ndarray, breaks: np.ndarray, higher_better: bool) -> np.ndarray:
-    asc = np.sort(breaks)
-    idx = np.searchsorted(asc, v, side="left")  # intervals (lower, upper], lowest closed
-    lev = (5 - idx) if higher_better else (idx + 1)
-    lev = lev.astype(np.uint8)
-    lev[np.isnan(v)] = 0
-    return lev
-
-
-def classify(values: xr.DataArray, breaks: Sequence[float], direction: str) -> xr.DataArray:
-    """Level 1 … 5 of each cell (0 = nodata) from four breaks (best → worst) and a direction.
-
-    Intervals are (lower, upper] in value order with the lowest one closed (methods.md §10.3):
-    slope 2° with breaks 2/6/15/25 is level 1; precipitation 1 200 mm with 1200/800/400/200 is level 2.
-    """
-    b = np.asarray(breaks, dtype=float)
-    if b.shape != (4,) or not np.all(np.isfinite(b)):
-        raise InputValidationError(f"classification breaks {list(breaks)}; expected four numbers (best → worst)")
-    if direction not in ("lower_is_better", "higher_is_better"):
-        raise InputValidationError(f"direction {direction!r}; expected lower_is_better or higher_is_better")
-    hb = direction == "higher_is_better"
-    if (hb and not np.all(np.diff(b) < 0)) or (not hb and not np.all(np.diff(b) > 0)):
-        raise InputValidationError(
-            f"breaks {b.tolist()} are not ordered best → worst for {direction} (expected "
-            f"{'decreasing' if hb else 'increasing'} values)")
-    v = as_float(values) if values.dtype.kind != "f" or values.rio.nodata is not None else values
-    out = xr.apply_ufunc(_classify_np, v, kwargs={"breaks": b, "higher_better": hb},
-                         dask="parallelized", output_dtypes=[np.uint8])
-    return _keep_geo(out, values).rio.write_nodata(0, encoded=False)
-
-
-_RANGE = re.compile(r"^(?:(?P<var>[a-z_]+)\s+)?(?:(?P<lo>-?[\d.]+)\s*-\s*(?P<hi>-?[\d.]+)|(?P<op>[<>])\s*(?P<x>-?[\d.]+))"
-                    r"\s*(?P<act>down\d|up\d|lowest|keep|->\s*\d)$")
-
-
-@dataclass(frozen=True)
-class Modifier:
-    var: str | None  # factor key; None = the factor being modified
-    lo: float | None  # lo < v
-    hi: float | None  # v <= hi
-    action: str  # down<n>, up<n>, lowest, keep, set<n>
-
-    def describe(self) -> str:
-        rng = (f"{self.lo:g} < v <= {self.hi:g}" if self.lo is not None and self.hi is not None else
-               f"v > {self.lo:g}" if self.lo is not None else f"v <= {self.hi:g}")
-        return f"{self.var or 'value'}: {rng} -> {self.action}"
-
-
-def parse_modifiers(text: str) -> tuple[list[Modifier], list[str]]:
-    """Parse the ``modifiers`` column: '; '-separated clauses like 'silt 0.6-0.8 down1', '>0.8 lowest'.
-
-    A clause without a variable keeps the previous clause's variable. Returns (modifiers, clauses
-    that could not be read) — the latter are reported, never silently dropped.
-    """
-    mods: list[Modifier] = []
-    unread: list[str] = []
-    var: str | None = None
-    for raw in str(text or "").split(";"):
-        c = raw.strip().lower()
-        if not c:
-            continue
-        m = _RANGE.match(c)
-        if not m:
-            unread.append(raw.strip())
-            continue
-        if m["var"]:
-            var = _MOD_VARS.get(m["var"], m["var"])
-        if m["op"]:
-            x = float(m["x"])
-            lo, hi = (x, None) if m["op"] == ">" else (None, x)
-        else:
-            lo, hi = float(m["lo"]), float(m["hi"])
-        act = m["act"].replace(" ", "")
-        if act.startswith("->"):
-            act = "set" + act[2:]
-        mods.append(Modifier(var, lo, hi, act))
-    return mods, unread
-
-
-def _apply_mod_np(level: np.ndarray, v: np.ndarray, lo: float, hi: float, action: str) -> np.ndarray:
-    sel = np.ones(level.shape, dtype=bool)
-    if not math.isnan(lo):
-        sel &= v > lo
-    if not math.isnan(hi):
-        sel &= v <= hi
-    sel &= (level > 0) & ~np.isnan(v)
-    out = level.astype(np.int16)
-    if action.startswith("down"):
-        out = np.where(sel, out + int(action[4:]), out)
-    elif action.startswith("up"):
-        out = np.where(sel, out - int(action[2:]), out)
-    elif action == "lowest":
-        out = np.where(sel, 5, out)
-    elif action.startswith("set"):
-        out = np.where(sel, int(action[3:]), out)
-    out = np.where(level > 0, np.clip(out, 1, 5), 0)
-    return out.astype(np.uint8)
-
-
-def apply_modifier(level: xr.DataArray, values: xr.DataArray, mod: Modifier) -> xr.DataArray:
-    lo = math.nan if mod.lo is None else mod.lo
-    hi = math.nan if mod.hi is None else mod.hi
-    out = xr.apply_ufunc(_apply_mod_np, level, values, kwargs={"lo": lo, "hi": hi, "action": mod.action},
-                         dask="parallelized", output_dtypes=[np.uint8])
-    return _keep_geo(out, level)
-
-
-def _matrix_np(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> np.ndarray:
-    ok = (a > 0) & (b > 0)
-    out = np.zeros(a.shape, np.uint8)
-    out[ok] = m[a[ok].astype(np.intp) - 1, b[ok].astype(np.intp) - 1]
-    return out
-
-
-def combine_matrix(a: xr.DataArray, b: xr.DataArray, matrix: np.ndarray) -> xr.DataArray:
-    """level = matrix[a, b] (levels 1…5; 0 where either input is nodata)."""
-    out = xr.apply_ufunc(_matrix_np, a, b, kwargs={"m": np.asarray(matrix, np.uint8)}, dask="parallelized",
-                         output_dtypes=[np.uint8])
-    return _keep_geo(out, a)
-
-
-def _worst_np(*levels: np.ndarray) -> np.ndarray:
-    st = np.stack(levels)
-    out = st.max(axis=0)
-    out[(st == 0).any(axis=0)] = 0
-    return out.astype(np.uint8)
-
-
-def worst(*levels: xr.DataArray) -> xr.DataArray:
-    """Most severe level wins (max code; 0 where any is nodata) — the 'short plank' rule per cell."""
-    if len(levels) == 1:
-        return levels[0]
-    out = xr.apply_ufunc(_worst_np, *levels, dask="parallelized", output_dtypes=[np.uint8])
-    return _keep_geo(out, levels[0])
-
-
-def _best_np(*levels: np.ndarray) -> np.ndarray:
-    st = np.stack(levels).astype(np.int16)
-    st = np.where(st == 0, 99, st)
-    out = st.min(axis=0)
-    return np.where(out == 99, 0, out).astype(np.uint8)
-
-
-def most_important(*levels: xr.DataArray) -> xr.DataArray:
-    """Ecology: the more important level wins (smallest code; nodata only where all are nodata)."""
-    if len(levels) == 1:
-        return levels[0]
-    out = xr.apply_ufunc(_best_np, *levels, dask="parallelized", output_dtypes=[np.uint8])
-    return _keep_geo(out, levels[0])
-
-
-def _map_np(level: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    return lut[level.astype(np.intp)]
-
-
-def remap_levels(level: xr.DataArray, mapping: Mapping[int, int]) -> xr.DataArray:
-    lut = np.zeros(256, np.uint8)
-    for k, v in mapping.items():
-        lut[int(k)] = int(v)
-    out = xr.apply_ufunc(_map_np, level, kwargs={"lut": lut}, dask="parallelized", output_dtypes=[np.uint8])
-    return _keep_geo(out, level).rio.write_nodata(0, encoded=False)
-
-
-def fragility_index(scores: Sequence[xr.DataArray]) -> xr.DataArray:
-    """s = (Π s_f)^(1/n) of 1/3/5 factor scores; s ≤ 2.33 → 1, ≤ 3.66 → 3, else 5 (5 = most prone)."""
-    def fn(*arrs: np.ndarray) -> np.ndarray:
-        st = np.stack(arrs).astype(np.float64)
-        bad = (st == 0).any(axis=0)
-        s = np.exp(np.log(np.where(st == 0, 1, st)).mean(axis=0))
-        out = np.where(s <= 2.33, 1, np.where(s <= 3.66, 3, 5)).astype(np.uint8)
-        out[bad] = 0
-        return out
-
-    out = xr.apply_ufunc(fn, *scores, dask="parallelized", output_dtypes=[np.uint8])
-    return _keep_geo(out, scores[0])
-
-
-def score3(values: xr.DataArray, b1: float, b2: float, direction: str) -> xr.DataArray:
-    """3-class score 1/3/5 (5 = most severe); ``direction`` higher_is_more_severe or lower_is_more_severe."""
-    hi = direction == "higher_is_more_severe"
-    if direction not in ("higher_is_more_severe", "lower_is_more_severe"):
-        raise InputValidationError(f"fragility direction {direction!r}; expected higher_is_more_severe or "
-                                   f"lower_is_more_severe")
-
-    def fn(v: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(np.array([b1, b2]), v, side="left")
-        s = np.array([1, 3, 5], np.uint8)[idx] if hi else np.array([5, 3, 1], np.uint8)[idx]
-        s[np.isnan(v)] = 0
-        return s
-
-    v = as_float(values)
-    out = xr.apply_ufunc(fn, v, dask="parallelized", output_dtypes=[np.uint8])
-    return _keep_geo(out, values)
 
 
 # --------------------------------------------------------------------------------------------------
