@@ -27,7 +27,15 @@ import pandas as pd
 from .._optional import have, require
 from ..core.errors import InfeasibleError, InputValidationError, LandcarbonWarning
 from ..core.spec import ModelSpec, NumberIn, TableIn, TableOut
-from .weights import entropy_weights
+from .balance import check_per_capita_gdp, check_positive
+from .weights import (
+    bad_input,
+    did_you_mean,
+    entropy_weights,
+    numeric_weights,
+    unknown_names,
+    weights_summing_to_one,
+)
 
 SPEC = ModelSpec(
     id="allocation", version="1", title_en="Quota allocation and ZSG-DEA", title_zh="碳排放配额分配",
@@ -47,23 +55,33 @@ NEEDS = {"population": ("population",), "grandfathering": ("emission_tCO2e",),
          "productivity": ("gdp_1e4CNY", "emission_tCO2e")}
 
 
+#: Σ emissions / quota outside [1/1000, 1000] suggests a unit mix-up of the quota (t vs 10^4 t vs Mt) [D];
+#: override: allow_implausible
+QUOTA_RATIO_PLAUSIBLE = (1e-3, 1e3)
+
+
 def _col(ind: pd.DataFrame, name: str) -> np.ndarray:
     if name not in ind.columns:
-        raise InputValidationError(f"indicator table has columns {list(ind.columns)}; it lacks {name!r}")
+        raise bad_input("indicators", f"indicator table has columns {list(ind.columns)}; it lacks {name!r}"
+                                      f"{did_you_mean(name, list(map(str, ind.columns)))}")
     v = pd.to_numeric(ind[name], errors="coerce").to_numpy(float)
-    if np.isnan(v).any():
-        raise InputValidationError(f"indicator {name!r} has empty or non-numeric values; empty is not zero")
+    bad = ~np.isfinite(v)
+    if bad.any():
+        raise bad_input("indicators", f"indicator {name!r} is empty or not a number for zone {ind.index[bad][0]}; "
+                                      f"empty is not zero: fill it")
     if (v < 0).any():
-        raise InputValidationError(f"indicator {name!r} has negative values")
+        raise bad_input("indicators", f"indicator {name!r} has negative values (zone {ind.index[v < 0][0]}: "
+                                      f"{v[v < 0][0]:g}); expected values ≥ 0")
     return v
 
 
 def principle_shares(ind: pd.DataFrame, principles: Sequence[str] = PRINCIPLES) -> pd.DataFrame:
     """s_{m,i} for each principle (columns) and unit (index = ind.index); every column sums to 1."""
     out = {}
+    unknown_names("principles", "allocation principles", list(principles), PRINCIPLES)
+    if len(ind) == 0:
+        raise bad_input("indicators", "the indicator table has no data rows; expected one row per zone")
     for m in principles:
-        if m not in NEEDS:
-            raise InputValidationError(f"allocation principle {m!r} is unknown; expected one of {PRINCIPLES}")
         if m == "population":
             x = _col(ind, "population")
         elif m == "grandfathering":
@@ -71,50 +89,88 @@ def principle_shares(ind: pd.DataFrame, principles: Sequence[str] = PRINCIPLES) 
         elif m == "efficiency":
             x = _col(ind, "gdp_1e4CNY")
         elif m == "ability_to_pay":
-            y = _col(ind, "gdp_1e4CNY") / _col(ind, "population")
-            if np.any(y <= 0) or not np.all(np.isfinite(y)):
-                raise InputValidationError("ability to pay needs positive GDP and population for every unit")
-            x = 1.0 / y
+            g, p = _col(ind, "gdp_1e4CNY"), _col(ind, "population")
+            why = "ability to pay divides by per-capita GDP (GDP / population)"
+            check_positive(p, ind.index, None, column="population", key="indicators", why=why)
+            check_positive(g, ind.index, None, column="GDP (gdp_1e4CNY)", key="indicators", why=why)
+            x = 1.0 / (g / p)
         else:  # productivity
             e = _col(ind, "emission_tCO2e")
-            if np.any(e <= 0):
-                raise InputValidationError("carbon productivity needs positive emissions for every unit")
+            check_positive(e, ind.index, None, column="emission_tCO2e", key="indicators",
+                           why="carbon productivity divides GDP by emissions")
             x = _col(ind, "gdp_1e4CNY") / e
         if x.sum() <= 0:
-            raise InputValidationError(f"principle {m}: the indicator sums to 0; no share can be formed")
+            raise bad_input("indicators", f"principle {m}: the indicator sums to 0; no share can be formed: give "
+                                          f"non-zero values or choose another principle")
         out[m] = x / x.sum()
     return pd.DataFrame(out, index=ind.index)
 
 
 def allocate(ind: pd.DataFrame, quota: float, *, principles: Sequence[str] | None = None,
-             weights: dict[str, float] | str | None = None) -> tuple[pd.DataFrame, pd.Series]:
-    """Q_i = Q × Σ_m w_m s_{m,i}. One principle → that principle alone. ``weights``: a dict (normalised to sum 1;
-    no default) or ``"entropy"`` (entropy weights of the share matrix). Returns (table, weights used)."""
-    if quota is None or not np.isfinite(quota) or quota < 0:
-        raise InputValidationError(f"quota {quota!r}; expected a non-negative number (t CO2e)")
+             weights: dict[str, float] | str | None = None, normalise_weights: bool = False,
+             allow_implausible: bool = False) -> tuple[pd.DataFrame, pd.Series]:
+    """Q_i = Q × Σ_m w_m s_{m,i}. One principle → that principle alone. ``weights``: a dict with one weight per
+    principle, summing to 1 (no default), or ``"entropy"`` (entropy weights of the share matrix). Weights that
+    do not sum to 1 are an error unless ``normalise_weights=True``: they are then divided by their sum, a warning
+    says so and the returned weights carry ``.attrs["normalised_from_sum"]``. Returns (table, weights used).
+
+    With GDP and population columns, a per-capita GDP outside the plausible range, and with emissions, a quota
+    more than 1000× away from Σ emissions, are refused as unit errors unless ``allow_implausible=True``."""
+    try:
+        quota = float(quota) if not isinstance(quota, bool) else np.nan
+    except (TypeError, ValueError):
+        quota = np.nan
+    if not np.isfinite(quota) or quota < 0:
+        raise bad_input("quota", "the quota is not a number ≥ 0; expected a total in t CO2e (with its unit)")
+    if isinstance(weights, str) and weights != "entropy":
+        raise bad_input("weights", f"found {weights!r}; expected name=value pairs or 'entropy'"
+                                   f"{did_you_mean(weights, ('entropy',))}")
     principles = list(principles or (list(weights) if isinstance(weights, dict) else PRINCIPLES))
     S = principle_shares(ind, principles)
+    _check_amounts(ind, quota, allow_implausible)
+    if isinstance(weights, dict) and len(principles) == 1 and list(weights) != principles:
+        unknown_names("weights", "principles in the weights", list(weights), principles)
     if len(principles) == 1:
         w = pd.Series([1.0], index=principles, name="weight")
+        w.attrs["normalised_from_sum"] = None
     elif weights == "entropy":
         w = entropy_weights(S)
+        w.attrs["normalised_from_sum"] = None
     elif isinstance(weights, dict):
-        unknown = set(weights) - set(principles)
-        if unknown:
-            raise InputValidationError(f"weights for {sorted(unknown)} are not among the principles {principles}")
-        w = pd.Series({m: float(weights.get(m, 0.0)) for m in principles}, name="weight")
-        if (w < 0).any() or w.sum() <= 0:
-            raise InputValidationError("composite weights must be ≥ 0 with a positive sum")
-        w = w / w.sum()
+        unknown_names("weights", "principles in the weights", list(weights), principles)
+        missing = [m for m in principles if m not in weights]
+        if missing:
+            raise bad_input("weights", f"principles {missing} have no weight; expected one weight for each of "
+                                       f"{principles}: add them (or leave those principles out)")
+        w = numeric_weights({m: weights[m] for m in principles}, "weights")
+        w = weights_summing_to_one(w, key="weights", what="composite weights", normalise=normalise_weights)
     else:
-        raise InputValidationError(
-            "a composite of several principles needs weights: give them (e.g. population=0.3,efficiency=0.7) or "
-            "choose entropy weights; methods.md §6.1 names no default")
+        raise bad_input(
+            "weights", "a composite of several principles needs weights: give them (e.g. population=0.3,"
+                       "efficiency=0.7) or choose entropy weights; methods.md §6.1 names no default")
     share = S.to_numpy() @ w.reindex(S.columns).to_numpy()
     out = S.add_prefix("share_")
     out["share"] = share
     out["quota_tCO2e"] = quota * share
     return out, w
+
+
+def _check_amounts(ind: pd.DataFrame, quota: float, allow_implausible: bool) -> None:
+    """Plausibility of the indicator units and of the quota against Σ emissions (both suspect a unit)."""
+    if allow_implausible:
+        return
+    if "gdp_1e4CNY" in ind.columns and "population" in ind.columns:
+        g, p = _col(ind, "gdp_1e4CNY"), _col(ind, "population")
+        ok = (p > 0) & (g > 0)  # zeros are refused where a principle divides by them, not here
+        check_per_capita_gdp(g[ok], p[ok], ind.index[ok], None, key="indicators")
+    if "emission_tCO2e" in ind.columns and quota > 0:
+        e = float(_col(ind, "emission_tCO2e").sum())
+        lo, hi = QUOTA_RATIO_PLAUSIBLE
+        if e > 0 and not lo <= quota / e <= hi:
+            raise bad_input("quota", f"the quota is {quota:.6g} t CO2e but the zones emit {e:.6g} t CO2e in all, "
+                                     f"a ratio of {quota / e:.3g}, outside the plausible {lo:g}-{hi:g}; the quota unit "
+                                     f"looks wrong (t vs 10^4 t vs Mt CO2e): give quota_unit, or pass "
+                                     f"allow_implausible=True if the quota is right")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -217,9 +273,13 @@ def zsg_dea(ind: pd.DataFrame, initial_quota: pd.Series | np.ndarray, *, inputs:
     """
     q = np.asarray(initial_quota, float).copy()
     if q.ndim != 1 or len(q) != len(ind):
-        raise InputValidationError("initial quota must have one value per unit")
-    if (q <= 0).any():
-        raise InputValidationError("ZSG-DEA needs a positive initial quota for every unit")
+        raise bad_input("quota", f"the initial quota has {q.size} values for {len(ind)} units; expected one per unit")
+    if not np.all(np.isfinite(q)) or (q <= 0).any():
+        raise bad_input("quota", "ZSG-DEA needs a positive initial quota for every unit; found zero, negative or "
+                                 "missing ones (a principle that gives some zone nothing cannot start ZSG-DEA)")
+    if not (tol > 0 and tol < 1) or int(max_iter) != max_iter or max_iter < 0:
+        raise bad_input("tol", f"tol {tol!r} and max_iter {max_iter!r}; expected 0 < tol < 1 and an integer "
+                               f"max_iter ≥ 0")
     Xf = np.column_stack([_col(ind, c) for c in inputs]) if inputs else np.empty((len(ind), 0))
     Y = np.column_stack([_col(ind, c) for c in outputs])
     if (Y <= 0).any():

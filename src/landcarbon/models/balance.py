@@ -25,6 +25,7 @@ import pandas as pd
 from ..core.errors import InputValidationError
 from ..core.spec import ModelSpec, NumberIn, TableIn, TableOut
 from ..core.units import c_to_co2
+from .weights import bad_input, did_you_mean, show
 
 SPEC = ModelSpec(
     id="balance", version="1", title_en="Carbon balance and compensation zoning", title_zh="碳收支与碳补偿分区",
@@ -60,67 +61,140 @@ _GDP = {"gdp_1e4cny": 1.0, "gdp_万元": 1.0, "gdp_cny": 1e-4, "gdp_yuan": 1e-4,
         "gdp_亿元": 1e4, "地区生产总值_亿元": 1e4, "地区生产总值_万元": 1.0, "gdp": None}
 
 
-def _pick(df: pd.DataFrame, table: dict[str, float | None], what: str, expected: str) -> pd.Series | None:
+#: plausible per-capita GDP, CNY/person [D]. China's poorest counties in the 1980s and its richest industrial
+#: districts stay within it; a population in 10^4 persons read as persons (× 10^4) or a GDP in 10^8 CNY read as
+#: 10^4 CNY (÷ 10^4) lands outside. Override: allow_implausible
+PCGDP_PLAUSIBLE = (100.0, 1e7)
+
+
+def _rows(mask) -> str:
+    pos = np.flatnonzero(np.asarray(mask)) + 1
+    head = ", ".join(map(str, pos[:10])) + (" …" if len(pos) > 10 else "")
+    return f"data row{'s' if len(pos) > 1 else ''} {head}"
+
+
+def _years(v: pd.Series, key: str) -> pd.Series:
+    y = pd.to_numeric(v, errors="coerce")
+    bad = y.isna() | (y != y.round())
+    if bad.any():
+        raise bad_input(key, f"year {show(v[bad].iloc[0])} ({_rows(bad)}) is empty or not an integer year; expected "
+                             f"years such as 2020: fix the year column")
+    return y.astype(int)
+
+
+def check_unique_zone_years(df: pd.DataFrame, key: str) -> None:
+    """One row per (zone, year): duplicates are an error naming them (never merged or summed silently)."""
+    dup = df.duplicated(["zone", "year"], keep=False).to_numpy()
+    if dup.any():
+        pairs = sorted(set(zip(df.loc[dup, "zone"], df.loc[dup, "year"])), key=str)
+        shown = ", ".join(f"({z}, {int(y)})" for z, y in pairs[:10]) + (" …" if len(pairs) > 10 else "")
+        raise bad_input(key, f"{len(pairs)} zone-year pair{'s appear' if len(pairs) > 1 else ' appears'} more than "
+                             f"once: (zone, year) {shown} in {_rows(dup)}; expected one row per zone and year: remove "
+                             f"the duplicates (or sum them yourself if they are parts of one zone)")
+
+
+def check_positive(values, zones, years, *, column: str, key: str, why: str) -> None:
+    """Every value > 0 (a ratio divides by it): the first zero or negative one is named with zone and year."""
+    v = np.asarray(values, dtype=float)
+    bad = ~(v > 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        yr = "" if years is None else f", year {int(np.asarray(years)[i])}"
+        n = int(bad.sum())
+        raise bad_input(key, f"{column} is {v[i]:g} for zone {np.asarray(zones)[i]}{yr}"
+                             + (f" (and {n - 1} more rows)" if n > 1 else "")
+                             + f"; expected > 0 because {why}: give the real value or leave the zone out")
+
+
+def check_per_capita_gdp(gdp_1e4cny, population, zones, years, *, key: str, allow_implausible: bool = False
+                         ) -> None:
+    """Refuse a per-capita GDP outside :data:`PCGDP_PLAUSIBLE` (CNY/person) as a suspected unit error."""
+    if allow_implausible:
+        return
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pc = np.asarray(gdp_1e4cny, float) * 1e4 / np.asarray(population, float)
+    lo, hi = PCGDP_PLAUSIBLE
+    for mask, side, suspect in ((pc > hi, "above", "population in 10^4 persons (万人) given as persons, or GDP in "
+                                                   "CNY given as 10^4 CNY"),
+                                (pc < lo, "below", "GDP in 10^8 CNY (亿元) given as 10^4 CNY, or population in "
+                                                   "persons given as 10^4 persons")):
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            yr = "" if years is None else f", year {int(np.asarray(years)[i])}"
+            raise bad_input(key, f"per-capita GDP is {pc[i]:.4g} CNY/person for zone {np.asarray(zones)[i]}{yr}, "
+                                 f"{side} the plausible {lo:g}-{hi:g}; this suggests {suspect}: name the columns "
+                                 f"with their units (gdp_1e4CNY | gdp_1e8CNY | gdp_CNY, population | population_1e4), "
+                                 f"or pass allow_implausible=True if the values are right")
+
+
+def _pick(df: pd.DataFrame, table: dict[str, float | None], what: str, expected: str
+          ) -> tuple[pd.Series, str] | tuple[None, None]:
     cols = {str(c).strip().lower(): c for c in df.columns}
     for name, f in table.items():
         if name in cols:
             if f is None:
-                raise InputValidationError(
-                    f"socio-economic column {cols[name]!r} has no unit; rename it to one of {expected} so the unit "
-                    f"is explicit")
+                raise bad_input("socioeconomic",
+                                f"socio-economic column {cols[name]!r} has no unit; rename it to one of {expected} so "
+                                f"the unit is explicit")
             v = pd.to_numeric(df[cols[name]], errors="coerce")
             if v.isna().any():
-                raise InputValidationError(f"{what} column {cols[name]!r} has empty or non-numeric values; "
-                                           f"empty is not zero: fill them")
-            if (v < 0).any():
-                raise InputValidationError(f"{what} column {cols[name]!r} has negative values")
-            return v * f
-    return None
+                raise bad_input("socioeconomic", f"{what} column {cols[name]!r} has empty or non-numeric values "
+                                                 f"({_rows(v.isna())}); empty is not zero: fill them")
+            return v * f, str(cols[name])
+    return None, None
 
 
 def prepare_socioeconomic(se: pd.DataFrame) -> pd.DataFrame:
     """zone, year, gdp_1e4CNY, population (persons), optional engel and area_ha, with units converted.
 
     GDP columns: gdp_1e4CNY (万元), gdp_1e8CNY (亿元) or gdp_CNY; population: population (persons) or
-    population_1e4 (万人). A bare ``gdp`` column is refused (unit unknown).
+    population_1e4 (万人). A bare ``gdp`` column is refused (unit unknown). GDP and population must be > 0
+    (ECC, intensities and shares divide by them), and each (zone, year) may appear once.
     """
+    key = "socioeconomic"
     cols = {str(c).strip().lower(): c for c in se.columns}
     for need in ("zone", "year"):
         if need not in cols:
-            raise InputValidationError(f"socio-economic table has columns {list(se.columns)}; it lacks {need!r}")
-    gdp = _pick(se, _GDP, "GDP", "gdp_1e4CNY (万元), gdp_1e8CNY (亿元), gdp_CNY")
-    pop = _pick(se, _POP, "population", "population (persons), population_1e4 (万人)")
+            raise bad_input(key, f"socio-economic table has columns {list(se.columns)}; it lacks {need!r}")
+    if len(se) == 0:
+        raise bad_input(key, "the socio-economic table has no data rows; expected one row per zone and year")
+    gdp, gcol = _pick(se, _GDP, "GDP", "gdp_1e4CNY (万元), gdp_1e8CNY (亿元), gdp_CNY")
+    pop, pcol = _pick(se, _POP, "population", "population (persons), population_1e4 (万人)")
     if gdp is None or pop is None:
-        raise InputValidationError(
-            f"socio-economic table has columns {list(se.columns)}; expected GDP (gdp_1e4CNY | gdp_1e8CNY | gdp_CNY) "
-            f"and population (population | population_1e4)")
+        raise bad_input(key,
+                        f"socio-economic table has columns {list(se.columns)}; expected GDP (gdp_1e4CNY | gdp_1e8CNY | "
+                        f"gdp_CNY) and population (population | population_1e4)")
     out = pd.DataFrame({"zone": se[cols["zone"]].astype(str).str.strip(),
-                        "year": pd.to_numeric(se[cols["year"]], errors="coerce"),
+                        "year": _years(se[cols["year"]], key),
                         "gdp_1e4CNY": gdp.astype(float), "population": pop.astype(float)})
-    if out["year"].isna().any():
-        raise InputValidationError("socio-economic table: some years are empty or not numbers")
-    out["year"] = out["year"].astype(int)
+    check_positive(pd.to_numeric(se[gcol]), out["zone"], out["year"], column=f"GDP ({gcol})", key=key,
+                   why="ECC, carbon intensity and the GDP allowance share divide by it (a zero GDP would flip the "
+                       "zone's compensation zoning)")
+    check_positive(pd.to_numeric(se[pcol]), out["zone"], out["year"], column=f"population ({pcol})", key=key,
+                   why="the per-capita indicators divide by it")
     if "engel" in cols:
         en = pd.to_numeric(se[cols["engel"]], errors="coerce")
-        if ((en <= 0) | (en >= 1)).any():
-            raise InputValidationError("engel (share of food in consumption) must lie strictly between 0 and 1")
+        bad = en.isna() | (en <= 0) | (en >= 1)
+        if bad.any():
+            raise bad_input(key, f"engel (share of food in consumption) is {show(se[cols['engel']][bad].iloc[0])} in "
+                                 f"{_rows(bad)}; expected a fraction strictly between 0 and 1 (e.g. 0.30): give it "
+                                 f"for every row")
         out["engel"] = en.astype(float)
-    dup = out.duplicated(["zone", "year"])
-    if dup.any():
-        r = out[dup].iloc[0]
-        raise InputValidationError(f"socio-economic table: zone {r['zone']} year {r['year']} appears twice")
+    check_unique_zone_years(out, key)
     return out
 
 
 def prepare_emissions(em: pd.DataFrame) -> pd.DataFrame:
-    """zone, year, emission_tCO2e (CE ≥ 0), absorption_tCO2 (CA ≥ 0). Accepts t C columns
-    (emission_tC, absorption_tC), converted explicitly."""
+    """zone, year, emission_tCO2e (CE ≥ 0), absorption_tCO2 (CA ≥ 0), optional area_ha. Accepts t C columns
+    (emission_tC, absorption_tC), converted explicitly. Each (zone, year) may appear once."""
+    key = "emissions"
     cols = {str(c).strip(): c for c in em.columns}
     for need in ("zone", "year"):
         if need not in cols:
-            raise InputValidationError(f"emissions table has columns {list(em.columns)}; it lacks {need!r}")
-    out = pd.DataFrame({"zone": em[cols["zone"]].astype(str).str.strip(),
-                        "year": pd.to_numeric(em[cols["year"]], errors="coerce").astype("Int64")})
+            raise bad_input(key, f"emissions table has columns {list(em.columns)}; it lacks {need!r}")
+    if len(em) == 0:
+        raise bad_input(key, "the emissions table has no data rows; expected one row per zone and year")
+    out = pd.DataFrame({"zone": em[cols["zone"]].astype(str).str.strip(), "year": _years(em[cols["year"]], key)})
     if "emission_tCO2e" in cols:
         ce = pd.to_numeric(em[cols["emission_tCO2e"]], errors="coerce")
     elif "emission_tCO2" in cols:
@@ -128,40 +202,60 @@ def prepare_emissions(em: pd.DataFrame) -> pd.DataFrame:
     elif "emission_tC" in cols:
         ce = c_to_co2(pd.to_numeric(em[cols["emission_tC"]], errors="coerce"))
     else:
-        raise InputValidationError(
-            f"emissions table has columns {list(em.columns)}; expected emission_tCO2e (or emission_tCO2 / "
-            f"emission_tC) and absorption_tCO2 (or absorption_tC), as written by `landcarbon emissions`")
+        raise bad_input(key,
+                        f"emissions table has columns {list(em.columns)}; expected emission_tCO2e (or emission_tCO2 / "
+                        f"emission_tC) and absorption_tCO2 (or absorption_tC), as written by the emissions model")
     if "absorption_tCO2" in cols:
         ca = pd.to_numeric(em[cols["absorption_tCO2"]], errors="coerce")
     elif "absorption_tC" in cols:
         ca = c_to_co2(pd.to_numeric(em[cols["absorption_tC"]], errors="coerce"))
     else:
-        raise InputValidationError(
-            f"emissions table has columns {list(em.columns)}; expected absorption_tCO2 (or absorption_tC), the "
-            f"magnitude of the sinks (CA ≥ 0)")
-    if ce.isna().any() or ca.isna().any() or out["year"].isna().any():
-        raise InputValidationError("emissions table: empty emission, absorption or year values; empty is not zero")
+        raise bad_input(key,
+                        f"emissions table has columns {list(em.columns)}; expected absorption_tCO2 (or absorption_tC), "
+                        f"the magnitude of the sinks (CA ≥ 0)")
+    if ce.isna().any() or ca.isna().any():
+        raise bad_input(key, f"empty or non-numeric emission or absorption values in {_rows(ce.isna() | ca.isna())}; "
+                             f"empty is not zero: fill them")
     if (ce < 0).any() or (ca < 0).any():
-        raise InputValidationError(
-            "emissions table: emission and absorption must be magnitudes ≥ 0 (CE, CA of methods.md §4.1); found "
-            "negative values: give sinks as positive absorption")
-    out["year"] = out["year"].astype(int)
+        raise bad_input(key,
+                        f"emission and absorption must be magnitudes ≥ 0 (CE, CA of methods.md §4.1); found negative "
+                        f"values in {_rows((ce < 0) | (ca < 0))}: give sinks as positive absorption")
     out["emission_tCO2e"] = ce.astype(float)
     out["absorption_tCO2"] = ca.astype(float)
+    if "area_ha" in cols:
+        a = pd.to_numeric(em[cols["area_ha"]], errors="coerce")
+        if a.isna().any() or (a < 0).any():
+            raise bad_input(key, f"area_ha is empty, non-numeric or negative in {_rows(a.isna() | (a < 0))}; "
+                                 f"expected ha ≥ 0")
+        out["area_ha"] = a.astype(float)
+    check_unique_zone_years(out, key)
     return out
 
 
 def sinks_from_stock_change(stock: pd.DataFrame) -> pd.DataFrame:
     """Annual sink from a stock change (§1.2): E = −ΔC × (t CO2 per t C) / (t2 − t1). Columns: zone,
     delta_MgC (C(t2) − C(t1)), t1, t2. Returns zone, absorption_tCO2 (gain) and stock_loss_tCO2 (loss, a source)."""
+    key = "stock_change"
     need = {"zone", "delta_MgC", "t1", "t2"}
     if not need <= set(stock.columns):
-        raise InputValidationError(f"stock-change table has columns {list(stock.columns)}; expected {sorted(need)}")
-    T = stock["t2"].astype(float) - stock["t1"].astype(float)
+        raise bad_input(key, f"stock-change table has columns {list(stock.columns)}; expected {sorted(need)}")
+    if len(stock) == 0:
+        raise bad_input(key, "the stock-change table has no data rows; expected one row per zone")
+    num = {c: pd.to_numeric(stock[c], errors="coerce") for c in ("delta_MgC", "t1", "t2")}
+    for c, v in num.items():
+        if v.isna().any():
+            raise bad_input(key, f"column {c!r} is empty or not a number in {_rows(v.isna())}; empty is not zero")
+    zones = stock["zone"].astype(str).str.strip()
+    dup = zones.duplicated(keep=False)
+    if dup.any():
+        raise bad_input(key, f"zones {sorted(set(zones[dup]))} appear more than once ({_rows(dup)}); expected one "
+                             f"stock change per zone: remove the duplicates")
+    T = num["t2"].astype(float) - num["t1"].astype(float)
     if (T <= 0).any():
-        raise InputValidationError("stock-change table: t2 must be later than t1")
-    e = -c_to_co2(stock["delta_MgC"].astype(float)) / T  # t CO2/a, + = release
-    return pd.DataFrame({"zone": stock["zone"].astype(str), "absorption_tCO2": (-e).clip(lower=0.0),
+        raise bad_input(key, f"t2 is not later than t1 in {_rows(T <= 0)}; expected t1 < t2 (the change is "
+                             f"annualised over t2 − t1)")
+    e = -c_to_co2(num["delta_MgC"].astype(float)) / T  # t CO2/a, + = release
+    return pd.DataFrame({"zone": zones, "absorption_tCO2": (-e).clip(lower=0.0),
                          "stock_loss_tCO2": e.clip(lower=0.0)})
 
 
@@ -175,20 +269,42 @@ def pearl_factor(engel, a: float = 1.0, b: float = 1.0):
     return 1.0 / (1.0 + a * np.exp(-b * t))
 
 
+ALLOWANCE_SHARES = ("gdp", "population", "area")
+
+
 def carbon_balance(emissions: pd.DataFrame, socioeconomic: pd.DataFrame, *, price_cny_per_tco2: float = 79.42,
                    band: float = 0.2, allowance_share: str = "gdp", pearl: bool = False,
-                   value_z: float = 0.5, check_zones: bool = True) -> pd.DataFrame:
+                   value_z: float = 0.5, check_zones: bool = True, allow_implausible: bool = False) -> pd.DataFrame:
     """Balance indicators, zoning and compensation value per zone and year (methods.md §4).
 
     ``emissions``: zone, year, emission_tCO2e, absorption_tCO2 (magnitudes). ``socioeconomic``: the output of
     :func:`prepare_socioeconomic` (gdp_1e4CNY, population, optional engel). ``price_cny_per_tco2``: carbon price
     per t CO2 (resolve units with :func:`landcarbon.models.coefficients.carbon_price` first).
     ``allowance_share``: how θ_i = NCE × s_i is shared: ``gdp`` (default), ``population`` or ``area`` (needs area_ha).
+    GDP and population must be > 0 in every zone-year (ECC, CI and per-capita values divide by them); a
+    per-capita GDP outside :data:`PCGDP_PLAUSIBLE` is refused as a unit error unless ``allow_implausible``.
     """
+    try:
+        band = float(band)
+        price = float(price_cny_per_tco2)
+        value_z = float(value_z)
+    except (TypeError, ValueError):
+        raise bad_input("price", f"band {band!r}, price {price_cny_per_tco2!r} and value_z {value_z!r} must be "
+                                 f"numbers") from None
     if not 0 <= band < 1:
-        raise InputValidationError(f"band b = {band}; expected 0 ≤ b < 1 (default 0.2)")
+        raise bad_input("band", f"band b = {band:g}; expected 0 ≤ b < 1 (default 0.2)")
+    if not (np.isfinite(price) and price >= 0):
+        raise bad_input("price", f"carbon price {show(price_cny_per_tco2)} CNY/t CO2; expected a number ≥ 0")
+    if not (np.isfinite(value_z) and value_z > 0):
+        raise bad_input("value_z", f"z-score threshold {value_z:g}; expected a number > 0 (default 0.5)")
+    if allowance_share not in ALLOWANCE_SHARES:
+        raise bad_input("allowance_share", f"found {allowance_share!r}"
+                                           f"{did_you_mean(allowance_share, ALLOWANCE_SHARES)}; expected one of "
+                                           f"{list(ALLOWANCE_SHARES)}")
     em = emissions
     se = socioeconomic
+    if len(em) == 0:
+        raise bad_input("emissions", "the emissions table has no data rows; expected one row per zone and year")
     if check_zones:
         ez = set(em["zone"]) if len(em) else set()
         sz = set(se["zone"])
@@ -197,6 +313,8 @@ def carbon_balance(emissions: pd.DataFrame, socioeconomic: pd.DataFrame, *, pric
             raise InputValidationError(
                 f"zones differ between the emissions table and the socio-economic table: only in emissions "
                 f"{extra[:20]}, only in socio-economic {miss[:20]}; make the zone names match")
+    check_unique_zone_years(em, "emissions")
+    check_unique_zone_years(se, "socioeconomic")
     df = em.merge(se, on=["zone", "year"], how="left", validate="one_to_one", indicator=True)
     nomatch = df[df["_merge"] != "both"]
     if not nomatch.empty:
@@ -210,6 +328,15 @@ def carbon_balance(emissions: pd.DataFrame, socioeconomic: pd.DataFrame, *, pric
     g = df["gdp_1e4CNY"].to_numpy(float)
     p = df["population"].to_numpy(float)
     yr = df["year"].to_numpy()
+    if not (np.all(np.isfinite(ce)) and np.all(np.isfinite(ca)) and np.all(ce >= 0) and np.all(ca >= 0)):
+        raise bad_input("emissions", "emission and absorption must be finite magnitudes ≥ 0 (prepare the table with "
+                                     "prepare_emissions); empty is not zero")
+    check_positive(g, df["zone"], yr, column="GDP (gdp_1e4CNY)", key="socioeconomic",
+                   why="ECC, carbon intensity and the GDP allowance share divide by it (a zero GDP would flip the "
+                       "zone's compensation zoning)")
+    check_positive(p, df["zone"], yr, column="population", key="socioeconomic",
+                   why="the per-capita indicators divide by it")
+    check_per_capita_gdp(g, p, df["zone"], yr, key="socioeconomic", allow_implausible=allow_implausible)
     # per-year totals, broadcast back to rows (one grouped sum each)
     codes, uniq = pd.factorize(yr)
     CE = np.bincount(codes, ce)[codes]
@@ -252,28 +379,31 @@ def carbon_balance(emissions: pd.DataFrame, socioeconomic: pd.DataFrame, *, pric
     out["zone_quadrant"] = q
     out["zone_quadrant_zh"] = pd.Series(q).map(ZONES_QUADRANT).to_numpy()
     # compensation value
-    out["price_CNY_per_tCO2"] = price_cny_per_tco2
-    v = nce * price_cny_per_tco2
+    out["price_CNY_per_tCO2"] = price
+    v = nce * price
     out["value_CNY"] = v
     if allowance_share == "gdp":
         s = np.where(G > 0, g / G, np.nan)
     elif allowance_share == "population":
         s = np.where(P > 0, p / P, np.nan)
-    elif allowance_share == "area":
+    else:  # area
         if "area_ha" not in df:
-            raise InputValidationError("allowance_share='area' needs an area_ha column in the emissions table")
+            raise bad_input("emissions", "allowance_share='area' needs an area_ha column in the emissions table; "
+                                         "add it, or share by gdp or population")
         a = df["area_ha"].to_numpy(float)
         A = np.bincount(codes, a)[codes]
+        if np.any(A <= 0):
+            raise bad_input("emissions", f"area_ha sums to 0 in year {int(yr[np.flatnonzero(A <= 0)[0]])}; the area "
+                                         f"share divides by it: give the zone areas")
         s = a / A
-    else:
-        raise InputValidationError(f"allowance_share {allowance_share!r}; expected gdp, population or area")
     theta = NCE * s
     out["allowance_tCO2e"] = theta
-    va = (nce - theta) * price_cny_per_tco2
+    va = (nce - theta) * price
     out["value_allowance_CNY"] = va
     if pearl:
         if "engel" not in df:
-            raise InputValidationError("the Pearl factor needs an 'engel' column (share of food in consumption, 0-1)")
+            raise bad_input("socioeconomic", "the Pearl factor needs an 'engel' column (share of food in "
+                                             "consumption, 0-1); add it, or do without the Pearl factor")
         L = pearl_factor(df["engel"].to_numpy(float))
         out["pearl_L"] = L
         out["value_pearl_CNY"] = va * L

@@ -30,7 +30,8 @@ import pandas as pd
 
 from ..core.classes import GROUPS
 from ..core.errors import InputValidationError, LandcarbonWarning, UnitError
-from ..core.units import CO2_PER_C, price_per_tco2
+from ..core.units import CO2_PER_C, price_per_tc, price_per_tco2
+from .weights import bad_input, did_you_mean, unknown_names
 
 # --------------------------------------------------------------------------------------------------
 # reading the shipped tables
@@ -80,6 +81,48 @@ LANDUSE_SETS_NOTE = {
 }
 
 
+#: the role of each national group under the emission convention (+ = source, − = sink; methods.md §1.2, §3.2):
+#: cropland and construction land are sources (δ ≥ 0), the others sinks (δ ≤ 0). A user value of the other
+#: sign is refused unless the user states the role explicitly (a ``role`` column, or ``roles=``).
+GROUP_ROLES: dict[str, str] = {"cropland": "source", "forest": "sink", "grassland": "sink", "water": "sink",
+                               "built_up": "source", "unused": "sink"}
+
+#: |δ| above this (Mg C/(ha·a)) suggests a unit mix-up (kg C/ha, t CO2/(ha·a) of a large figure …) [D]; the
+#: largest published annual fluxes are a few Mg C/ha (Guangdong forest 1.064). Override: allow_implausible
+COEF_PLAUSIBLE_MAX = 20.0
+
+
+def check_landuse_coefficient(group: str, value: object, *, role: str | None = None, key: str = "coefficients",
+                              allow_implausible: bool = False) -> float:
+    """A direct land-use coefficient δ (Mg C/(ha·a)) checked against the sign convention of methods.md §3.2:
+    a finite number, ≥ 0 for a source and ≤ 0 for a sink (``role`` defaults to :data:`GROUP_ROLES`)."""
+    try:
+        v = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        v = math.nan
+    if not math.isfinite(v):
+        raise bad_input(key, f"coefficient of {group} is {value!r}; expected a finite number in Mg C/(ha·a) "
+                             f"(+ = source, − = sink), empty is not zero: give a number")
+    r = str(role if role is not None else GROUP_ROLES.get(group, "source")).strip().lower()
+    if r not in ("source", "sink"):
+        raise bad_input(key, f"role of {group} is {role!r}; expected 'source' or 'sink'"
+                             f"{did_you_mean(r, ('source', 'sink'))}")
+    if r == "sink" and v > 0:
+        raise bad_input(key, f"coefficient of {group} is {v:g} Mg C/(ha·a), positive, but {group} is a sink and "
+                             f"sinks are negative by convention (+ = source, − = sink, methods.md §3.2); inventory "
+                             f"tables print sinks as positive (§13.8): give {-v:g}, or declare the group a source "
+                             f"(role)")
+    if r == "source" and v < 0:
+        raise bad_input(key, f"coefficient of {group} is {v:g} Mg C/(ha·a), negative, but {group} is a source and "
+                             f"sources are positive by convention (+ = source, − = sink, methods.md §3.2): give "
+                             f"{-v:g}, or declare the group a sink (role) if it really absorbs carbon")
+    if abs(v) > COEF_PLAUSIBLE_MAX and not allow_implausible:
+        raise bad_input(key, f"coefficient of {group} is {v:g} Mg C/(ha·a), beyond the plausible ±"
+                             f"{COEF_PLAUSIBLE_MAX:g}; it looks like kg C/(ha·a) or another unit: convert it to "
+                             f"Mg (t) C per ha per year, or pass allow_implausible=True if it is right")
+    return v
+
+
 @dataclass(frozen=True)
 class LanduseCoefficients:
     """A named set of direct land-use coefficients δ_k in Mg C/(ha·a), + = source, − = sink.
@@ -99,12 +142,18 @@ class LanduseCoefficients:
     def coefficient(self, group: str) -> float | None:
         return self.coefficients.get(group)
 
-    def with_overrides(self, overrides: dict[str, float], *, name: str | None = None) -> LanduseCoefficients:
-        """A copy with user values (Mg C/(ha·a), + = source) for some groups; the name records it."""
-        bad = [g for g in overrides if g not in GROUPS]
-        if bad:
-            raise InputValidationError(f"coefficient overrides for unknown groups {bad}; expected {list(GROUPS)}")
-        coefs = dict(self.coefficients) | {g: float(v) for g, v in overrides.items()}
+    def with_overrides(self, overrides: dict[str, float], *, name: str | None = None,
+                       roles: dict[str, str] | None = None, allow_implausible: bool = False,
+                       key: str = "coef_overrides") -> LanduseCoefficients:
+        """A copy with user values (Mg C/(ha·a), + = source, − = sink) for some groups; the name records it.
+
+        Each value must follow the sign of its group's role (:data:`GROUP_ROLES`, or ``roles`` to state
+        another one, e.g. ``{"cropland": "sink"}``)."""
+        unknown_names(key, "groups in the coefficient overrides", list(overrides), list(GROUPS))
+        unknown_names(key, "groups in the roles", list(roles or {}), list(overrides))
+        vals = {g: check_landuse_coefficient(g, v, role=(roles or {}).get(g), key=key,
+                                             allow_implausible=allow_implausible) for g, v in overrides.items()}
+        coefs = dict(self.coefficients) | vals
         cites = dict(self.citations) | {g: "user value" for g in overrides}
         energy = tuple(g for g in self.energy_method if g not in overrides)
         return LanduseCoefficients(name or f"{self.set_id}+user", coefs, cites, energy, self.sign_convention,
@@ -138,9 +187,9 @@ def load_landuse_coefficients(set_id: str = "cn_common_A") -> LanduseCoefficient
     df = reference_table("landuse_carbon_coefficients.csv")
     known = landuse_set_ids()
     if set_id not in known:
-        raise InputValidationError(
-            f"coefficient set {set_id!r} is unknown; the shipped sets are {known} (methods.md §3.2), or give "
-            f"your own values per group")
+        raise bad_input(
+            "coefficients", f"coefficient set {set_id!r} is unknown{did_you_mean(set_id, known)}; the shipped sets "
+                            f"are {known} (methods.md §3.2), or give your own values per group")
     own = df[df["set_id"] == set_id]
     shared = df[df["set_id"] == _SHARED[set_id]] if set_id in _SHARED else df.iloc[0:0]
     rows = pd.concat([own, shared[~shared["land_class_en"].isin(own["land_class_en"])]])
@@ -173,16 +222,21 @@ def load_landuse_coefficients(set_id: str = "cn_common_A") -> LanduseCoefficient
                                citation=LANDUSE_SETS_NOTE.get(set_id, ""), tags=tags)
 
 
-def coefficients_from_frame(df: pd.DataFrame, name: str = "user") -> LanduseCoefficients:
-    """A user coefficient set from a table with ``group`` and ``coef_tC_per_ha_yr`` (+ = source).
+def coefficients_from_frame(df: pd.DataFrame, name: str = "user", *, allow_implausible: bool = False,
+                            key: str = "coefficients") -> LanduseCoefficients:
+    """A user coefficient set from a table with ``group`` and ``coef_tC_per_ha_yr`` (+ = source, − = sink).
 
-    ``group`` takes the national group keys or their Chinese names; an empty value is an error.
+    ``group`` takes the national group keys or their Chinese names; an empty value is an error, and so is a
+    group listed twice. Each value must follow the sign convention of its group's role
+    (:data:`GROUP_ROLES`); an optional ``role`` column (source | sink) states another role explicitly.
     """
     cols = {c.strip().lower(): c for c in df.columns}
     if "group" not in cols or "coef_tc_per_ha_yr" not in cols:
-        raise InputValidationError(
-            f"coefficient table has columns {list(df.columns)}; expected 'group' and 'coef_tC_per_ha_yr' "
-            f"(Mg C per ha per year, + = source, - = sink)")
+        raise bad_input(key,
+                        f"coefficient table has columns {list(df.columns)}; expected 'group' and 'coef_tC_per_ha_yr' "
+                        f"(Mg C per ha per year, + = source, - = sink)")
+    if len(df) == 0:
+        raise bad_input(key, "the coefficient table has no data rows; expected one row per group")
     from ..core.classes import GROUP_NAMES_ZH
 
     zh = {v: k for k, v in GROUP_NAMES_ZH.items()}
@@ -191,12 +245,22 @@ def coefficients_from_frame(df: pd.DataFrame, name: str = "user") -> LanduseCoef
         g = str(r[cols["group"]]).strip()
         g = zh.get(g, _LAND_CLASS_GROUP.get(g.lower(), g.lower()))
         if g not in GROUPS:
-            raise InputValidationError(f"coefficient table: group {r[cols['group']]!r} is unknown; expected {GROUPS}")
-        v = _num(r[cols["coef_tc_per_ha_yr"]], f"coefficient table, group {g}")
+            raise bad_input(key, f"coefficient table: group {r[cols['group']]!r} is unknown"
+                                 f"{did_you_mean(g, GROUPS)}; expected one of {list(GROUPS)}")
+        if g in coefs:
+            raise bad_input(key, f"coefficient table: group {g} appears more than once; expected one row per "
+                                 f"group: remove the duplicate")
+        try:
+            v = _num(r[cols["coef_tc_per_ha_yr"]], f"coefficient table, group {g}")
+        except InputValidationError as err:
+            raise bad_input(key, str(err)) from None
         if v is None:
-            raise InputValidationError(f"coefficient table: group {g} has an empty value; empty is not zero, "
-                                       f"give a number or drop the row")
-        coefs[g] = v
+            raise bad_input(key, f"coefficient table: group {g} has an empty value; empty is not zero, "
+                                 f"give a number or drop the row")
+        role = None
+        if "role" in cols and str(r[cols["role"]]).strip() not in ("", "nan", "None"):
+            role = str(r[cols["role"]])
+        coefs[g] = check_landuse_coefficient(g, v, role=role, key=key, allow_implausible=allow_implausible)
     return LanduseCoefficients(name, coefs, {g: "user table" for g in coefs},
                                tuple(g for g in ("built_up",) if g not in coefs), citation="user table",
                                tags={g: "user" for g in coefs})
@@ -306,6 +370,68 @@ def _energy_factors_cached() -> tuple[FuelFactors, ...]:
     return tuple(out)
 
 
+def check_emission_factor(value: object, *, factor: str, unit: str, key: str,
+                          plausible_max: float | None = None, suspect: str = "",
+                          allow_implausible: bool = False) -> float:
+    """An emission factor given by the user: a finite number ≥ 0 (a negative factor would turn fuel use into a
+    sink). Above ``plausible_max`` a unit mix-up (``suspect``) is assumed unless ``allow_implausible``."""
+    try:
+        v = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        v = math.nan
+    if not math.isfinite(v) or v < 0:
+        raise bad_input(key, f"{factor} is {value!r} {unit}; expected a number ≥ 0 {unit} (an emission factor "
+                             f"cannot be negative: it would turn consumption into a sink): give the factor as a "
+                             f"positive number")
+    if plausible_max is not None and v > plausible_max and not allow_implausible:
+        raise bad_input(key, f"{factor} is {v:g} {unit}, above the plausible {plausible_max:g} {unit}; it looks "
+                             f"like {suspect}: convert it to {unit}, or pass allow_implausible=True if it is right")
+    return v
+
+
+#: the largest plausible grid factor, kg CO2/kWh [D]: coal-only generation is ~1.0–1.2 (§13.6); a larger number
+#: is most likely g CO2/kWh
+GRID_PLAUSIBLE_MAX = 2.0
+
+
+def user_grid_factor(value: object, year: int | None = None, *, key: str = "grid_factor",
+                     allow_implausible: bool = False) -> GridFactor:
+    """A user electricity grid factor (kg CO2/kWh), checked (≥ 0, ≤ 2 unless ``allow_implausible``)."""
+    v = check_emission_factor(value, factor="grid emission factor", unit="kg CO2/kWh", key=key,
+                              plausible_max=GRID_PLAUSIBLE_MAX, suspect="g CO2/kWh (÷ 1000 for kg CO2/kWh)",
+                              allow_implausible=allow_implausible)
+    return GridFactor(v, int(year) if year is not None else 0, "user", "", "user value",
+                      f"user grid factor {v:g} kg CO2/kWh")
+
+
+def check_heat_factor(value: object, *, key: str = "heat_factor", allow_implausible: bool = False) -> float:
+    """EF_heat given by the user (t CO2/GJ; the default is 0.11): ≥ 0, ≤ 1 unless ``allow_implausible``."""
+    return check_emission_factor(value, factor="heat emission factor", unit="t CO2/GJ", key=key,
+                                 plausible_max=1.0, suspect="kg CO2/GJ (÷ 1000 for t CO2/GJ)",
+                                 allow_implausible=allow_implausible)
+
+
+def check_factor_overrides(overrides: dict[str, object] | None, *, key: str = "factor_overrides",
+                           allow_implausible: bool = False) -> dict[str, float]:
+    """User fuel factors (t CO2 per kg or m³ of fuel, keyed by fuel name or key): known fuels (did-you-mean),
+    numbers ≥ 0, at most 10 t CO2 per unit unless ``allow_implausible`` (the reference factors are 1.9–3.2)."""
+    out: dict[str, float] = {}
+    known = sorted(FUEL_ALIASES)
+    for name, v in (overrides or {}).items():
+        k = _ALIAS_TO_KEY.get(str(name).strip().lower(), str(name))
+        if k == "natural_gas":
+            raise bad_input(key, f"fuel {name!r} is ambiguous; expected natural_gas_gasfield or "
+                                 f"natural_gas_oilfield (they differ by 9.5 %, methods.md §3.3)")
+        if k not in FUEL_ALIASES or k in ("electricity", "heat"):
+            raise bad_input(key, f"fuel {name!r} is not a fuel with a factor{did_you_mean(name, known)}; expected "
+                                 f"one of {[f for f in known if f not in ('electricity', 'heat', 'natural_gas')]} "
+                                 f"(electricity and heat take grid_factor and heat_factor)")
+        out[k] = check_emission_factor(v, factor=f"emission factor of {name}", unit="t CO2 per kg or m3", key=key,
+                                       plausible_max=10.0, suspect="kg CO2 per unit, or per t instead of per kg",
+                                       allow_implausible=allow_implausible)
+    return out
+
+
 def load_energy_factors() -> dict[str, FuelFactors]:
     """Fuel factors of methods.md §3.3 by canonical fuel key (GB/T 2589 NCV and SC; IPCC CF and EF;
     provincial-inventory CC and OF)."""
@@ -387,7 +513,7 @@ def grid_factor(region: str | None, year: int, *, warn: bool = True) -> GridFact
     years = sorted(set(df["year"]))
     raise InputValidationError(
         f"no electricity grid factor for {region or '全国'} in {year} or any earlier year (the table covers "
-        f"{years[0]}-{years[-1]}); give an explicit factor (grid_factor_kgCO2_per_kWh / --grid-factor)")
+        f"{years[0]}-{years[-1]}); give an explicit factor (grid_factor, kg CO2/kWh)")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -462,22 +588,60 @@ GWP_CITATIONS = {
 
 def gwp(set_name: str = "AR5") -> dict[str, float]:
     if set_name not in GWP_SETS:
-        raise InputValidationError(f"GWP set {set_name!r} is unknown; expected one of {sorted(GWP_SETS)}")
+        raise bad_input("gwp_set", f"GWP set {set_name!r} is unknown{did_you_mean(set_name, GWP_SETS)}; expected "
+                                   f"one of {sorted(GWP_SETS)}")
     return dict(GWP_SETS[set_name])
 
 
 # --------------------------------------------------------------------------------------------------
 # carbon prices (§4.3)
 
+#: the default unit of every carbon price in landcarbon: market (ETS) prices are per t CO2 (methods.md §4.3, §13.7)
+DEFAULT_PRICE_UNIT = "CNY/t CO2"
+PRICE_UNITS = ("CNY/t CO2", "CNY/t C")
+
+
 @dataclass(frozen=True)
 class CarbonPrice:
-    """A carbon price with its unit; ``per_tco2`` is the value in CNY/t CO2 used in every multiplication."""
+    """A carbon price with its unit; ``per_tco2`` is the value in CNY/t CO2 used in every multiplication.
+
+    ``value`` and ``unit`` are what was given; ``per_tco2`` and ``per_tc`` the price in both units;
+    ``conversion`` records which conversion, if any, was applied.
+    """
 
     value: float
     unit: str
     per_tco2: float
     basis: str
     flagged: str = ""
+
+    @property
+    def per_tc(self) -> float:
+        """The price in CNY/t C (× 44/12 of the per-t-CO2 price)."""
+        return self.per_tco2 * CO2_PER_C
+
+    @property
+    def given_per_tc(self) -> bool:
+        return "co2" not in self.unit.lower().replace(" ", "")
+
+    @property
+    def conversion(self) -> str:
+        if self.given_per_tc:
+            return f"given per t C ({self.value:g} {self.unit}); ÷ 44/12 → {self.per_tco2:.6g} CNY/t CO2"
+        return f"given per t CO2 ({self.value:g} {self.unit}); no conversion (= {self.per_tc:.6g} CNY/t C)"
+
+    def in_unit(self, unit: str) -> float:
+        """The price in ``unit`` (``CNY/t CO2`` or ``CNY/t C``)."""
+        try:
+            tc_per_unit = price_per_tc(1.0, unit)  # 44/12 for a per-t-CO2 unit, 1 for a per-t-C unit
+        except UnitError:
+            raise bad_input("price_unit", f"carbon price unit {unit!r} is not understood; expected "
+                                          f"{' or '.join(PRICE_UNITS)} (default {DEFAULT_PRICE_UNIT})") from None
+        return self.per_tc / tc_per_unit
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "unit": self.unit, "CNY_per_tCO2": self.per_tco2, "CNY_per_tC": self.per_tc,
+                "conversion": self.conversion, "basis": self.basis, "flag": self.flagged or None}
 
 
 def _slug(s: str) -> str:
@@ -494,9 +658,9 @@ def carbon_price_table() -> pd.DataFrame:
 DEFAULT_PRICE_KEY = "cea_2023_year_end_close"
 
 
-def carbon_price(value: float | str | None = None, unit: str | None = "CNY/t CO2") -> CarbonPrice:
+def carbon_price(value: float | str | None = None, unit: str | None = DEFAULT_PRICE_UNIT) -> CarbonPrice:
     """Resolve a carbon price: a named reference basis (e.g. ``cea_2023_year_end_close``, the default
-    79.42 CNY/t CO2) or a number with its unit (``CNY/t CO2`` or ``CNY/t C``).
+    79.42 CNY/t CO2) or a number with its unit (``CNY/t CO2``, the default, or ``CNY/t C``).
 
     A price per t C is converted explicitly (÷ 44/12 to CNY/t CO2) and flagged. A number labelled per t CO2
     that equals a reference price stated per t C (e.g. 260.90, afforestation cost) is refused: that is the
@@ -511,9 +675,10 @@ def carbon_price(value: float | str | None = None, unit: str | None = "CNY/t CO2
         except ValueError:
             row = table[table["key"] == _slug(value)]
             if row.empty:
-                raise InputValidationError(
-                    f"carbon price {value!r} is neither a number nor a named basis; named bases are "
-                    f"{list(table['key'])}") from None
+                raise bad_input(
+                    "price", f"carbon price {value!r} is neither a number nor a named basis"
+                             f"{did_you_mean(_slug(value), table['key'])}; named bases are "
+                             f"{list(table['key'])}") from None
             r = row.iloc[0]
             v, u = float(r["value"]), str(r["unit"])
             per = price_per_tco2(v, u)
@@ -521,12 +686,20 @@ def carbon_price(value: float | str | None = None, unit: str | None = "CNY/t CO2
                 f"price {r['basis']} is {v:g} {u}; converted to {per:.4g} CNY/t CO2")
             return CarbonPrice(v, u, per, f"{r['basis']} ({r['date_or_period']}, {r['source']}, tag {r['tag']})",
                                flag)
-    v = float(value)
+    try:
+        v = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        v = math.nan
     if not math.isfinite(v) or v < 0:
-        raise InputValidationError(f"carbon price {value!r}; expected a non-negative number")
+        raise bad_input("price", f"carbon price {value!r}; expected a number ≥ 0 (with its unit, default "
+                                 f"{DEFAULT_PRICE_UNIT}) or a named basis of carbon_prices.csv")
     if unit is None:
-        raise UnitError("a carbon price needs its unit: 'CNY/t CO2' (market prices) or 'CNY/t C'")
-    per = price_per_tco2(v, unit)  # raises UnitError for unknown units
+        raise UnitError("price_unit: a carbon price needs its unit: 'CNY/t CO2' (market prices, the default) or "
+                        "'CNY/t C'")
+    try:
+        per = price_per_tco2(v, unit)
+    except UnitError as err:
+        raise UnitError(f"price_unit: {err}") from None
     is_per_c = abs(per - v) > 1e-12 * max(1.0, v)
     flag = ""
     if is_per_c:
@@ -539,6 +712,6 @@ def carbon_price(value: float | str | None = None, unit: str | None = "CNY/t CO2
             if abs(float(r["value"]) - v) <= 0.005 * float(r["value"]):
                 raise UnitError(
                     f"carbon price {v:g} given per t CO2 equals the reference price '{r['basis']}' "
-                    f"({r['value']:g} {r['unit']}), which is per t C; pass --price-unit 'CNY/t C' (it is then "
+                    f"({r['value']:g} {r['unit']}), which is per t C; give price_unit 'CNY/t C' (it is then "
                     f"converted to {price_per_tco2(v, 'CNY/t C'):.4g} CNY/t CO2) or check the value")
     return CarbonPrice(v, unit, per, "user value", flag)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..core.errors import InputValidationError
+from .balance import check_unique_zone_years
+from .weights import bad_input
 
 #: above this many payer × receiver pairs, transfers go through a regional pool (payer → pool → receiver)
 MAX_PAIRS = 250_000
@@ -28,9 +29,14 @@ def transfers(values: pd.Series, *, min_amount: float = 0.0, max_pairs: int = MA
 
     With more than ``max_pairs`` pairs the same flows are written through a regional pool (one row per zone)
     instead of the full pair table (3 000 zones would give millions of pairs)."""
-    v = values.astype(float)
-    if v.isna().any():
-        raise InputValidationError("compensation values contain NaN; compute the balance first")
+    v = pd.to_numeric(values, errors="coerce").astype(float)
+    if v.isna().any() or not np.all(np.isfinite(v.to_numpy())):
+        raise bad_input("balance", f"compensation values are empty, non-numeric or infinite for zones "
+                                   f"{list(v.index[~np.isfinite(v.to_numpy())])[:10]}; expected the values of a "
+                                   f"balance run: compute the balance first")
+    if v.index.duplicated().any():
+        raise bad_input("balance", f"zones {sorted(set(map(str, v.index[v.index.duplicated()])))} appear more than "
+                                   f"once; expected one value per zone")
     pay = v[v > 0]
     rec = -v[v < 0]
     if pay.empty or rec.empty:
@@ -51,8 +57,11 @@ def transfers(values: pd.Series, *, min_amount: float = 0.0, max_pairs: int = MA
 
 def transfers_by_year(balance: pd.DataFrame, *, value_col: str = "value_allowance_CNY") -> pd.DataFrame:
     """Transfers for every year of a balance table (columns zone, year, ``value_col``)."""
-    if value_col not in balance:
-        raise InputValidationError(f"balance table lacks {value_col!r}")
+    need = [c for c in ("zone", "year", value_col) if c not in balance]
+    if need:
+        raise bad_input("balance", f"the balance table lacks {need}; expected the balance_by_zone table of a balance "
+                                   f"run")
+    check_unique_zone_years(balance, "balance")
     parts = []
     for y, g in balance.groupby("year", sort=True):
         t = transfers(g.set_index("zone")[value_col])

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..core.errors import InputValidationError, LandcarbonWarning
 from ..core.spec import ModelSpec, NumberIn, TableIn, TableOut
+from .weights import bad_input, check_seed, did_you_mean, unknown_names
 
 SPEC = ModelSpec(
     id="peak", version="1", title_en="STIRPAT carbon-peak projection", title_zh="碳达峰预测 (STIRPAT)",
@@ -76,10 +77,12 @@ def check_series(history: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     if h["year"].isna().any():
         raise InputValidationError("history table: some years are empty or not numbers")
     h["year"] = h["year"].astype(int)
+    dupmask = h["year"].duplicated(keep=False).to_numpy()
+    if dupmask.any():
+        rows = ", ".join(map(str, (np.flatnonzero(dupmask) + 1)[:10]))
+        raise bad_input("history", f"history table: years {sorted(set(h['year'][dupmask]))} appear more than once "
+                                   f"(data rows {rows}); expected one row per year: remove the duplicates")
     h = h.sort_values("year").reset_index(drop=True)
-    dup = h["year"][h["year"].duplicated()]
-    if not dup.empty:
-        raise InputValidationError(f"history table: years {sorted(set(dup))} appear more than once")
     years = h["year"].to_numpy()
     gaps = sorted(set(range(years[0], years[-1] + 1)) - set(years))
     if gaps:
@@ -220,17 +223,29 @@ def stirpat_from_coefficients(coefficients: dict[str, float], *, unit: str = "1e
     """A STIRPAT model with published coefficients (e.g. the Tianjin fit of methods.md §5.2):
     ``{"constant": 3.983, "pcgdp": 0.142, …}`` on the ln scale."""
     if "constant" not in coefficients:
-        raise InputValidationError("coefficients need a 'constant' (b0) entry")
+        raise bad_input("coefficients", f"coefficients need a 'constant' (b0) entry"
+                                        f"{did_you_mean('constant', list(coefficients))}")
     drivers = [d for d in coefficients if d != "constant"]
+    if kuznets is not None and kuznets not in drivers:
+        raise bad_input("kuznets", f"kuznets driver {kuznets!r} is not among the drivers {drivers}"
+                                   f"{did_you_mean(kuznets, drivers)}")
     coef = [coefficients["constant"]] + [coefficients[d] for d in drivers]
     if kuznets:
         if gamma is None:
-            raise InputValidationError("a Kuznets term needs its coefficient gamma")
+            raise bad_input("gamma", "a Kuznets term needs its coefficient gamma; give it")
         coef.append(gamma)
+    try:
+        coef_a = np.asarray(coef, dtype=float)
+    except (TypeError, ValueError):
+        coef_a = np.array([np.nan])
+    if not np.all(np.isfinite(coef_a)):
+        raise bad_input("coefficients", f"coefficients {dict(coefficients)} include a non-numeric or missing value; "
+                                        f"expected numbers on the ln scale")
     u = unit.lower().replace(" ", "")
     if u not in EMISSION_UNITS:
-        raise InputValidationError(f"emissions unit {unit!r}; expected one of {sorted(EMISSION_UNITS)}")
-    return StirpatFit(drivers, np.asarray(coef, float), unit, EMISSION_UNITS[u], kuznets=kuznets,
+        raise bad_input("unit", f"emissions unit {unit!r}{did_you_mean(u, EMISSION_UNITS)}; expected one of "
+                                f"{sorted(EMISSION_UNITS)}")
+    return StirpatFit(drivers, coef_a, unit, EMISSION_UNITS[u], kuznets=kuznets,
                       k_rule="published coefficients")
 
 
@@ -243,16 +258,24 @@ def fit_stirpat(history: pd.DataFrame, drivers: list[str] | None = None, *, k: f
     (levels > 0). ``drivers`` defaults to every other numeric column. ``k``: "auto" (default rule) or a
     number in [0, 1]. ``kuznets``: a driver whose squared log enters (EKC test).
     """
+    seed = check_seed(seed)
+    n_boot = check_seed(n_boot, "n_boot")
+    if isinstance(k, str) and k != "auto":
+        try:
+            k = float(k)
+        except ValueError:
+            raise bad_input("k", f"ridge k {k!r}; expected 'auto' or a number in [0, 1]") from None
     ecol, to_t, unit = emissions_column(history)
     if drivers is None:
         drivers = [c for c in history.columns if c not in ("year", ecol)]
     if not drivers:
-        raise InputValidationError("history table has no driver columns (population, pcgdp, energy_intensity …)")
-    missing = [d for d in drivers if d not in history.columns]
-    if missing:
-        raise InputValidationError(f"drivers {missing} are not columns of the history table {list(history.columns)}")
+        raise bad_input("history", "history table has no driver columns (population, pcgdp, energy_intensity …); "
+                                   "add them")
+    unknown_names("drivers", "drivers (columns of the history table)", list(drivers),
+                  [c for c in history.columns if c not in ("year", ecol)])
     if kuznets is not None and kuznets not in drivers:
-        raise InputValidationError(f"kuznets driver {kuznets!r} must be one of the drivers {drivers}")
+        raise bad_input("kuznets", f"kuznets driver {kuznets!r} must be one of the drivers {drivers}"
+                                   f"{did_you_mean(kuznets, drivers)}")
     h = check_series(history, [ecol, *drivers])
     n = len(h)
     p = len(drivers) + (1 if kuznets else 0)
@@ -278,7 +301,7 @@ def fit_stirpat(history: pd.DataFrame, drivers: list[str] | None = None, *, k: f
     else:
         kk = float(k)
         if not 0 <= kk <= 1:
-            raise InputValidationError(f"ridge k = {kk}; expected a number in [0, 1] or 'auto'")
+            raise bad_input("k", f"ridge k = {kk:g}; expected a number in [0, 1] or 'auto'")
         rule = "fixed by the user"
     beta = np.linalg.pinv(R + kk * np.eye(p)) @ r
     Ainv = np.linalg.pinv(R + kk * np.eye(p))
@@ -352,8 +375,10 @@ def parse_scenarios(table: pd.DataFrame, drivers: list[str]) -> list[Scenario]:
     """
     cols = {str(c).strip(): c for c in table.columns}
     if "scenario" not in cols or "period" not in cols:
-        raise InputValidationError(f"scenario table has columns {list(table.columns)}; expected scenario, period "
-                                   f"and <driver>_growth_pct or <driver>_level columns")
+        raise bad_input("scenarios", f"scenario table has columns {list(table.columns)}; expected scenario, period "
+                                     f"and <driver>_growth_pct or <driver>_level columns")
+    if len(table) == 0:
+        raise bad_input("scenarios", "the scenario table has no data rows; expected one row per scenario and period")
     spec = {}
     for d in drivers:
         g, lv = f"{d}_growth_pct", f"{d}_level"
@@ -369,7 +394,9 @@ def parse_scenarios(table: pd.DataFrame, drivers: list[str]) -> list[Scenario]:
     known = {"scenario", "period", *[c for _, c in spec.values()]}
     extra = [c for c in cols if c not in known and (c.endswith("_growth_pct") or c.endswith("_level"))]
     if extra:
-        raise InputValidationError(f"scenario columns {extra} do not match any model driver {drivers}")
+        names = [f"{d}_growth_pct" for d in drivers] + [f"{d}_level" for d in drivers]
+        raise bad_input("scenarios", "scenario columns " + ", ".join(f"{c!r}{did_you_mean(c, names)}" for c in extra)
+                        + f" do not match any model driver {drivers}: rename or drop them")
     out = []
     for name, g in table.groupby(cols["scenario"], sort=False):
         per = [_period(p) for p in g[cols["period"]]]
@@ -385,7 +412,19 @@ def parse_scenarios(table: pd.DataFrame, drivers: list[str]) -> list[Scenario]:
         for d, (kind, c) in spec.items():
             v = pd.to_numeric(g[cols[c]], errors="coerce")
             if v.isna().any():
-                raise InputValidationError(f"scenario {name}: {c} is empty in some period; empty is not zero")
+                raise bad_input("scenarios", f"scenario {name}: {c} is empty or not a number in some period; empty "
+                                             f"is not zero")
+            if kind == "growth" and (v <= -100).any():
+                i = int(np.flatnonzero((v <= -100).to_numpy())[0])
+                a, b = per[i]
+                raise bad_input("scenarios", f"scenario {name}, period {a}-{b}: {c} = {v.iloc[i]:g} %/a; expected a "
+                                             f"growth rate > −100 %/a (−100 % sets the driver to 0 and the STIRPAT "
+                                             f"log is undefined): give the rate in % per year, e.g. −2.5")
+            if kind == "level" and (v <= 0).any():
+                i = int(np.flatnonzero((v <= 0).to_numpy())[0])
+                a, b = per[i]
+                raise bad_input("scenarios", f"scenario {name}, period {a}-{b}: {c} = {v.iloc[i]:g}; expected a level "
+                                             f"> 0 (STIRPAT takes its logarithm)")
             settings[d] = (kind, list(v.astype(float)))
         out.append(Scenario(str(name), per, settings))
     return out
@@ -427,11 +466,15 @@ def driver_paths(scenario: Scenario, base_year: int, base_values: dict[str, floa
         raise InputValidationError(
             f"scenario {scenario.name} starts in {first} but the history ends in {base_year}; the first period must "
             f"start in {base_year + 1}")
-    if horizon > last and after_last == "error":
-        raise InputValidationError(f"scenario {scenario.name} ends in {last}; extend it to {horizon} or allow "
-                                   f"after_last='hold'")
     if after_last not in ("hold", "zero", "error"):
-        raise InputValidationError(f"after_last={after_last!r}; expected hold, zero or error")
+        raise bad_input("after_last", f"found {after_last!r}{did_you_mean(after_last, ('hold', 'zero', 'error'))}; "
+                                      f"expected hold, zero or error")
+    if horizon <= base_year:
+        raise bad_input("horizon", f"horizon {horizon} is not after the last history year {base_year}; expected a "
+                                   f"later year (default 2060)")
+    if horizon > last and after_last == "error":
+        raise bad_input("scenarios", f"scenario {scenario.name} ends in {last}; extend it to {horizon} or allow "
+                                     f"after_last='hold'")
     years = np.arange(base_year + 1, horizon + 1)
     pidx = np.full(len(years), -1)
     for i, (a, b) in enumerate(scenario.periods):
@@ -445,6 +488,9 @@ def driver_paths(scenario: Scenario, base_year: int, base_values: dict[str, floa
         if kind == "growth":
             g = np.array([vals[i] if i >= 0 else (vals[-1] if after_last == "hold" else 0.0) for i in pidx])
             g[beyond] = vals[-1] if after_last == "hold" else 0.0
+            if np.any(g <= -100):
+                raise bad_input("scenarios", f"scenario {scenario.name}: driver {d} has a growth rate ≤ −100 %/a; "
+                                             f"expected > −100 %/a")
             out[d] = x0 * np.cumprod(1.0 + g / 100.0)
         else:
             ax = [base_year] + [b for _, b in scenario.periods]
@@ -539,17 +585,31 @@ def _at(d: pd.DataFrame, year: int):
 
 
 def _sink_series(sinks: pd.DataFrame, scenario: str, years: np.ndarray) -> np.ndarray:
+    """Sinks (t CO2/a) interpolated linearly on ``years``; outside the table's years they are held at the first /
+    last value, and a warning says so (the run records it)."""
     if "year" not in sinks or "absorption_tCO2" not in sinks:
-        raise InputValidationError(f"sinks table has columns {list(sinks.columns)}; expected year and "
-                                   f"absorption_tCO2 (optionally scenario)")
+        raise bad_input("sinks", f"sinks table has columns {list(sinks.columns)}; expected year and "
+                                 f"absorption_tCO2 (optionally scenario)")
     s = sinks
     if "scenario" in s.columns:
         own = s[s["scenario"].astype(str) == scenario]
         s = own if not own.empty else s[s["scenario"].isna() | (s["scenario"].astype(str) == "")]
         if s.empty:
-            raise InputValidationError(f"sinks table has no rows for scenario {scenario!r} and no common rows")
-    s = s.sort_values("year")
+            raise bad_input("sinks", f"sinks table has no rows for scenario {scenario!r} and no common rows"
+                                     f"{did_you_mean(scenario, set(sinks['scenario'].dropna().astype(str)))}")
+    yr = pd.to_numeric(s["year"], errors="coerce")
+    if yr.isna().any():
+        raise bad_input("sinks", f"sinks table: some years are empty or not numbers ({list(s['year'][yr.isna()])})")
+    if yr.duplicated().any():
+        raise bad_input("sinks", f"sinks table: years {sorted(set(yr[yr.duplicated()].astype(int)))} appear more than "
+                                 f"once for scenario {scenario!r}; expected one row per year")
     v = pd.to_numeric(s["absorption_tCO2"], errors="coerce")
     if v.isna().any() or (v < 0).any():
-        raise InputValidationError("sinks: absorption_tCO2 must be a magnitude ≥ 0 in every row")
-    return np.interp(years, s["year"].to_numpy(float), v.to_numpy(float))
+        raise bad_input("sinks", "absorption_tCO2 must be a magnitude ≥ 0 in every row; empty is not zero")
+    order = np.argsort(yr.to_numpy(float))
+    x, y = yr.to_numpy(float)[order], v.to_numpy(float)[order]
+    if years.size and (years.min() < x[0] or years.max() > x[-1]):
+        warnings.warn(f"sinks for scenario {scenario!r} cover {int(x[0])}-{int(x[-1])}; outside those years they are "
+                      f"held at the first / last value ({y[0]:g} / {y[-1]:g} t CO2/a)", LandcarbonWarning,
+                      stacklevel=3)
+    return np.interp(years, x, y)

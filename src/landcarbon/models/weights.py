@@ -1,14 +1,94 @@
-"""Indicator weighting shared by allocation (§6) and evaluation (§10–11): entropy weights."""
+"""Indicator weighting shared by allocation (§6) and evaluation (§10–11): entropy weights, and the small
+input-checking helpers the weighting models share (one-input errors, did-you-mean, seeds)."""
 
 from __future__ import annotations
 
+import difflib
+import math
+import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..core.errors import InputValidationError, LandcarbonWarning
+from ..core.spec import Issue
+
+
+def bad_input(key: str, message: str) -> InputValidationError:
+    """An error about one input: ``key`` is the input's key (never a command-line flag)."""
+    return InputValidationError([Issue(key, message)])
+
+
+def did_you_mean(word: object, candidates: Iterable[object]) -> str:
+    """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_names(key: str, what: str, names: Iterable[object], known: Sequence[object]) -> None:
+    """Raise for names not in ``known``, each with a did-you-mean; a misspelt key is never ignored."""
+    bad = [n for n in names if n not in known]
+    if bad:
+        hints = "; ".join(f"{n!r}{did_you_mean(n, known)}" for n in bad)
+        raise bad_input(key, f"unknown {what} {hints}; expected some of {list(known)}: correct the name")
+
+
+def check_seed(seed: object, key: str = "seed") -> int:
+    """A random seed (or another count such as ``n_boot``): an integer ≥ 0 (numpy refuses negative seeds)."""
+    what = "an integer seed ≥ 0 (numpy refuses negative seeds)" if key == "seed" else "an integer ≥ 0"
+    f = math.nan
+    if not isinstance(seed, bool) and isinstance(seed, numbers.Real | str):
+        try:
+            f = float(seed)
+        except ValueError:
+            pass
+    if not math.isfinite(f) or f != int(f) or f < 0:
+        raise bad_input(key, f"found {seed!r}; expected {what}: give a non-negative integer"
+                             + (f" such as {abs(int(f))}" if math.isfinite(f) else ""))
+    return int(f)
+
+
+def show(v: object) -> str:
+    """A value for a message: numpy scalars as plain Python values."""
+    return repr(v.item() if isinstance(v, np.generic) else v)
+
+
+def numeric_weights(weights: object, key: str = "weights") -> pd.Series:
+    """User weights as a float Series; a non-numeric, missing or negative value is an error naming it."""
+    w = weights.astype(object) if isinstance(weights, pd.Series) else pd.Series(dict(weights), dtype=object)
+    vals = {}
+    for k, v in w.items():
+        try:
+            x = float(v) if not isinstance(v, bool) else math.nan
+        except (TypeError, ValueError):
+            x = math.nan
+        if not math.isfinite(x) or x < 0:
+            raise bad_input(key, f"weight of {k!r} is {v!r}; expected a number ≥ 0: give a numeric weight for it")
+        vals[k] = x
+    return pd.Series(vals, dtype=float, name="weight")
+
+
+def weights_summing_to_one(w: pd.Series, *, key: str = "weights", what: str = "weights", tol: float = 1e-6,
+                           normalise: bool = False) -> pd.Series:
+    """``w`` if it sums to 1 (within ``tol``); with ``normalise=True`` w / Σw, stated by a warning and in
+    ``.attrs["normalised_from_sum"]``; otherwise an error (weights are never rescaled silently)."""
+    s = float(w.sum())
+    if abs(s - 1.0) <= tol:
+        out = w.rename("weight")
+        out.attrs["normalised_from_sum"] = None
+        return out
+    if not normalise:
+        raise bad_input(key, f"{what} sum to {s:.6g}; expected 1 (within {tol:g}): rescale them (divide each by "
+                             f"{s:.6g}) or ask for normalisation (normalise_weights=True)")
+    if not s > 0:
+        raise bad_input(key, f"{what} sum to {s:.6g}; normalisation needs a positive sum: give a positive weight")
+    out = (w / s).rename("weight")
+    out.attrs["normalised_from_sum"] = s
+    warnings.warn(f"{what} summed to {s:.6g}; normalised to 1 as requested (normalise_weights=True): "
+                  + ", ".join(f"{k}={v:.6g}" for k, v in out.items()), LandcarbonWarning, stacklevel=3)
+    return out
 
 
 def minmax_normalise(x: pd.DataFrame, directions: Sequence[int] | None = None) -> pd.DataFrame:
@@ -39,9 +119,21 @@ def entropy_weights(x: pd.DataFrame, directions: Sequence[int] | None = None, *,
     n = len(x)
     if n < 2:
         raise InputValidationError(f"entropy weights need at least 2 units; found {n}")
+    raw = x
+    x = x.apply(pd.to_numeric, errors="coerce")
+    nonnum = [c for c in x.columns if (x[c].isna() & raw[c].notna()).any()]
+    if nonnum:
+        c = nonnum[0]
+        v = raw[c][x[c].isna() & raw[c].notna()].iloc[0]
+        raise InputValidationError(f"entropy weights: indicator {c!r} has the non-numeric value {v!r}; expected "
+                                   f"numbers: correct or drop it")
     if x.isna().any().any():
         bad = list(x.columns[x.isna().any()])
         raise InputValidationError(f"entropy weights: indicators {bad} have missing values; fill or drop them")
+    if np.isinf(x.to_numpy(float)).any():
+        bad = list(x.columns[np.isinf(x.to_numpy(float)).any(axis=0)])
+        raise InputValidationError(f"entropy weights: indicators {bad} have infinite values; expected finite "
+                                   f"numbers: check the divisions that produced them")
     xn = minmax_normalise(x, directions) + shift
     const = (x.max() - x.min()) == 0
     if const.any():

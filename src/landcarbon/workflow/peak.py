@@ -12,9 +12,9 @@ import os
 import warnings
 from typing import Any
 
-from ..core.errors import InputValidationError
 from ..io import read_table
 from ..models import peak as _peak
+from ..models.weights import bad_input, check_seed, unknown_names
 from .common import RunFolder
 
 PathLike = str | os.PathLike
@@ -25,7 +25,17 @@ def run_peak(*, out: PathLike, history: PathLike, scenarios: PathLike | str, dri
              n_boot: int = 1000, seed: int = 0, smearing: bool = False, sinks: PathLike | None = None,
              overwrite: bool = True) -> dict[str, Any]:
     """Fit STIRPAT on ``history`` and project every scenario of ``scenarios`` (a CSV/XLSX, or
-    ``reference:<study>`` for a published set of reference/stirpat_scenarios.csv)."""
+    ``reference:<study>`` for a published set of reference/stirpat_scenarios.csv). ``seed`` and ``n_boot`` are
+    integers ≥ 0; growth rates in the scenarios must exceed −100 %/a."""
+    seed = check_seed(seed)
+    n_boot = check_seed(n_boot, "n_boot")
+    try:
+        h_ok = float(horizon) == int(horizon) and 2030 <= int(horizon) <= 2100
+    except (TypeError, ValueError):
+        h_ok = False
+    if not h_ok:
+        raise bad_input("horizon", f"found {horizon!r}; expected a year between 2030 and 2100 (default 2060)")
+    horizon = int(horizon)
     with RunFolder(out, "peak", overwrite=overwrite) as run:
         m = run.manifest
         m.model, m.model_version = _peak.SPEC.id, _peak.SPEC.version
@@ -41,8 +51,11 @@ def run_peak(*, out: PathLike, history: PathLike, scenarios: PathLike | str, dri
         m.seeds["bootstrap"] = int(seed)
         m.parameters.update(dict(drivers=drivers, k=k, kuznets=kuznets, horizon=horizon, after_last=after_last,
                                  n_boot=n_boot, smearing=smearing))
-        if horizon < 2030 or horizon > 2100:
-            raise InputValidationError(f"--horizon {horizon}; expected a year between 2030 and 2100 (default 2060)")
+        # cheap checks first: the scenario table (growth rates, periods, driver columns) before the bootstrap fit
+        ecol = _peak.emissions_column(hist)[0]
+        known = [c for c in hist.columns if c not in ("year", ecol)]
+        unknown_names("drivers", "drivers (columns of the history table)", list(drivers or []), known)
+        scs = _peak.parse_scenarios(sc_df, list(drivers) if drivers else known)
         with m.timed("fit"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fit = _peak.fit_stirpat(hist, drivers, k=k, kuznets=kuznets, n_boot=n_boot, seed=seed,
@@ -50,10 +63,13 @@ def run_peak(*, out: PathLike, history: PathLike, scenarios: PathLike | str, dri
         for w in caught:
             m.notes.append(str(w.message))
             warnings.warn(w.message, stacklevel=2)
-        scs = _peak.parse_scenarios(sc_df, fit.drivers)
         sk = read_table(sinks) if sinks is not None else None
-        with m.timed("project"):
+        with m.timed("project"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             proj, peaks = _peak.project(fit, scs, horizon=horizon, after_last=after_last, sinks=sk)
+        for w in caught:
+            m.notes.append(str(w.message))
+            warnings.warn(w.message, stacklevel=2)
         if horizon > max(p[-1][1] for p in (s.periods for s in scs)):
             m.notes.append(f"scenario periods end before {horizon}; after the last period the drivers follow "
                            f"after_last={after_last!r}")

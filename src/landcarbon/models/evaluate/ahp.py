@@ -20,7 +20,14 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import InputValidationError, LandcarbonWarning
-from ..weights import entropy_weights, minmax_normalise
+from ..weights import (
+    bad_input,
+    entropy_weights,
+    minmax_normalise,
+    numeric_weights,
+    unknown_names,
+    weights_summing_to_one,
+)
 
 __all__ = ["AHPResult", "RANDOM_INDEX", "ahp_weights", "check_weights", "entropy_weights", "minmax_normalise"]
 
@@ -59,11 +66,15 @@ def ahp_weights(matrix, names: Sequence[str] | None = None, *, force: bool = Fal
     Raises InputValidationError for a matrix that is not square, not positive or not reciprocal,
     and for CR ≥ 0.1 (with the CR value) unless ``force=True`` (then a warning).
     """
-    if isinstance(matrix, pd.DataFrame):
-        names = list(names) if names is not None else [str(c) for c in matrix.columns]
-        a = matrix.to_numpy(dtype=float)
-    else:
-        a = np.asarray(matrix, dtype=float)
+    try:
+        if isinstance(matrix, pd.DataFrame):
+            names = list(names) if names is not None else [str(c) for c in matrix.columns]
+            a = matrix.to_numpy(dtype=float)
+        else:
+            a = np.asarray(matrix, dtype=float)
+    except (TypeError, ValueError):
+        raise bad_input("ahp_matrix", "the pairwise-comparison matrix has non-numeric entries; expected numbers "
+                                      "on the Saaty scale 1/9 … 9: correct the matrix") from None
     if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] < 1:
         raise InputValidationError(f"AHP matrix has shape {a.shape}; expected a square n x n matrix")
     n = a.shape[0]
@@ -97,31 +108,24 @@ def ahp_weights(matrix, names: Sequence[str] | None = None, *, force: bool = Fal
         msg = (f"AHP matrix is inconsistent: CR = {cr:.4f} (lambda_max = {lam:.4f}, CI = {ci:.4f}, RI = {ri:.2f} "
                f"for n = {n}); expected CR < {CR_LIMIT}. Revise the pairwise judgements")
         if not force:
-            raise InputValidationError(msg + ", or force it (force=True / --force-ahp)")
+            raise bad_input("ahp_matrix", msg + ", or force it (force_ahp=True)")
         warnings.warn(msg + "; used anyway because it was forced", LandcarbonWarning, stacklevel=2)
     return res
 
 
 def check_weights(weights: Mapping[str, float] | pd.Series, expected: Sequence[str] | None = None, *,
-                  what: str = "weights", tol: float = WEIGHT_SUM_TOL) -> pd.Series:
-    """Validate user weights: numeric, ≥ 0, summing to 1 (within ``tol``), covering ``expected``."""
-    w = pd.Series(weights, dtype=object) if not isinstance(weights, pd.Series) else weights.astype(object)
-    try:
-        w = w.astype(float)
-    except (TypeError, ValueError):
-        raise InputValidationError(f"{what}: found non-numeric values {dict(w)}; expected numbers") from None
+                  what: str = "weights", tol: float = WEIGHT_SUM_TOL, key: str = "weights",
+                  normalise: bool = False) -> pd.Series:
+    """Validate user weights: numeric, ≥ 0, covering ``expected`` (a misspelt name is an error with a
+    did-you-mean), summing to 1 within ``tol``. A sum other than 1 is an error unless ``normalise=True``
+    (then w / Σw, a warning says so and ``.attrs["normalised_from_sum"]`` holds the sum given)."""
+    w = numeric_weights(weights, key)
     if expected is not None:
+        expected = list(expected)
+        unknown_names(key, f"names in the {what}", list(w.index), expected)
         missing = [e for e in expected if e not in w.index]
-        extra = [e for e in w.index if e not in expected]
-        if missing or extra:
-            raise InputValidationError(
-                f"{what}: missing weights for {missing}, unknown names {extra}; expected one weight for each "
-                f"of {list(expected)}")
-        w = w.loc[list(expected)]
-    if (w < 0).any() or not np.all(np.isfinite(w)):
-        raise InputValidationError(f"{what}: found negative or missing values {w.to_dict()}; expected w >= 0")
-    s = float(w.sum())
-    if abs(s - 1.0) > tol:
-        raise InputValidationError(
-            f"{what} sum to {s:.6g}; expected 1 (within {tol:g}). Rescale them (divide each by {s:.6g})")
-    return w.rename("weight")
+        if missing:
+            raise bad_input(key, f"{what}: missing weights for {missing}; expected one weight for each of "
+                                 f"{expected}: add them (0 to leave one out)")
+        w = w.loc[expected]
+    return weights_summing_to_one(w, key=key, what=what, tol=tol, normalise=normalise)

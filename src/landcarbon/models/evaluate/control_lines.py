@@ -33,11 +33,12 @@ import pandas as pd
 import xarray as xr
 
 from ...core.classes import GROUP_NAMES_ZH, GROUPS
-from ...core.errors import EmptyInputError, InputValidationError
+from ...core.errors import EmptyInputError
 from ...core.grid import ensure_aligned, grid_of, row_areas_ha
 from ...core.spec import ModelSpec as _ModelSpec
 from ...core.spec import RasterIn, RasterOut, TableOut
 from ..simulate.rules import DEFAULT_RULES, REDLINE_SOFT, RULE_COLUMNS, check_rules
+from ..weights import bad_input, did_you_mean
 
 SPEC = _ModelSpec(
     id="control_lines", version="1", title_en="Three zones, three lines: statistics and conflicts",
@@ -83,9 +84,12 @@ def line_mask(da: xr.DataArray, name: str = "line") -> xr.DataArray:
 def _groups_arr(landuse: xr.DataArray, groups: Mapping[int, str]) -> tuple[np.ndarray, np.ndarray]:
     """Group index (0…5, −1 = nodata/unknown) of each cell, and the valid mask."""
     lu = np.asarray(landuse.data)
-    nd = landuse.rio.nodata
-    valid = np.ones(lu.shape, bool) if nd is None else (lu != nd)
+    valid = _valid(landuse, lu)
     codes = np.unique(lu[valid])
+    frac = [float(c) for c in codes if float(c) != int(c)]
+    if frac:
+        raise bad_input("landuse", f"the land-use map holds non-integer values {frac[:5]}; expected integer class "
+                                   f"codes: give the categorical map, not a continuous raster")
     unknown = [int(c) for c in codes if int(c) not in groups]
     if unknown:
         from ...core.errors import MissingClassError
@@ -103,6 +107,27 @@ def _groups_arr(landuse: xr.DataArray, groups: Mapping[int, str]) -> tuple[np.nd
     return gi, valid
 
 
+def _valid(landuse: xr.DataArray, lu: np.ndarray) -> np.ndarray:
+    """Valid cells: not nodata (a NaN nodata or NaN cells of a float map included)."""
+    nd = landuse.rio.nodata
+    valid = np.ones(lu.shape, bool)
+    if lu.dtype.kind == "f":
+        valid &= ~np.isnan(lu)
+    if nd is not None and not (isinstance(nd, float) and np.isnan(nd)):
+        valid &= lu != nd
+    return valid
+
+
+def _zones(zones: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    if zones is None:
+        return np.ones(shape, np.int32)
+    z = np.asarray(zones)
+    if z.shape != shape:
+        raise bad_input("zones", f"the zone raster has shape {z.shape} but the land-use map {shape}; expected the "
+                                 f"land-use grid: rasterise the zones on it")
+    return z
+
+
 def _masks(lines: Mapping[str, xr.DataArray], landuse: xr.DataArray) -> dict[str, np.ndarray]:
     ensure_aligned(landuse=landuse, **lines)
     return {k: np.asarray(line_mask(v, k).data if v.dtype != bool else v.data, dtype=bool) for k, v in lines.items()}
@@ -114,7 +139,7 @@ def line_stats(landuse: xr.DataArray, lines: Mapping[str, xr.DataArray], groups:
     masks = _masks(lines, landuse)
     gi, valid = _groups_arr(landuse, groups)
     ra = row_areas_ha(grid_of(landuse))[:, None]
-    z = np.ones(gi.shape, np.int32) if zones is None else np.asarray(zones)
+    z = _zones(zones, gi.shape)
     zids = np.unique(z[valid & (z > 0)])
     rows = []
     for name, m in masks.items():
@@ -154,6 +179,13 @@ def conflicts(landuse: xr.DataArray, lines: Mapping[str, xr.DataArray], groups: 
     masks = _masks(lines, landuse)
     if slope is not None:
         ensure_aligned(landuse=landuse, slope=slope)
+    try:
+        steep = float(steep_slope_deg)
+    except (TypeError, ValueError):
+        steep = float("nan")
+    if not 0 < steep < 90:
+        raise bad_input("steep_slope_deg", f"found {steep_slope_deg!r}; expected an angle in degrees between 0 and "
+                                           f"90 (default {STEEP_SLOPE_DEG:g}°)")
     gi, valid = _groups_arr(landuse, groups)
     red, pbf, ub = (masks.get(n) for n in LINES)
     sl = None if slope is None else np.asarray(slope.data, dtype=float)
@@ -164,11 +196,11 @@ def conflicts(landuse: xr.DataArray, lines: Mapping[str, xr.DataArray], groups: 
         "builtup_outside_boundary": (ub, True, lambda: ~ub & (gi == built)),
         "pbf_in_boundary": (pbf, ub, lambda: pbf & ub),
         "redline_in_boundary": (red, ub, lambda: red & ub),
-        "pbf_on_steep_slope": (pbf, sl, lambda: pbf & (np.nan_to_num(sl, nan=-1.0) > steep_slope_deg)),
+        "pbf_on_steep_slope": (pbf, sl, lambda: pbf & (np.nan_to_num(sl, nan=-1.0) > steep)),
     }
     flags = np.zeros(gi.shape, np.uint16)
     ra = row_areas_ha(grid_of(landuse))[:, None]
-    z = np.ones(gi.shape, np.int32) if zones is None else np.asarray(zones)
+    z = _zones(zones, gi.shape)
     zids = np.unique(z[valid & (z > 0)])
     if zids.size == 0:
         raise EmptyInputError("no valid land-use cell lies inside a zone; check the zones and the map")
@@ -211,7 +243,8 @@ def rule_table(*, redline: str = "strict", freeze_pbf: bool = False, develop_ins
     ``lines``: keep only rules of these lines (those given to the run).
     """
     if redline not in ("strict", "soft"):
-        raise InputValidationError(f"redline rule {redline!r}; expected 'strict' or 'soft'")
+        raise bad_input("redline", f"redline rule {redline!r}; expected 'strict' or 'soft'"
+                                   f"{did_you_mean(redline, ('strict', 'soft'))}")
     df = (DEFAULT_RULES if redline == "strict" else REDLINE_SOFT).copy()
     if not develop_inside_boundary:
         df = df[df["action"] != "develop"]
@@ -228,8 +261,7 @@ def rule_table(*, redline: str = "strict", freeze_pbf: bool = False, develop_ins
 def line_areas(lines: Mapping[str, xr.DataArray], landuse: xr.DataArray) -> dict[str, float]:
     """Area (ha) of the valid map inside each line (for the optimisation constraints)."""
     masks = _masks(lines, landuse)
-    nd = landuse.rio.nodata
     lu = np.asarray(landuse.data)
-    valid = np.ones(lu.shape, bool) if nd is None else lu != nd
+    valid = _valid(landuse, lu)
     ra = row_areas_ha(grid_of(landuse))[:, None]
     return {k: float(((m & valid) * ra).sum()) for k, m in masks.items()}

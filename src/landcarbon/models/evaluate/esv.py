@@ -21,11 +21,13 @@ import io as _io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ...core.classes import GROUPS
 from ...core.errors import InputValidationError
 from ...core.spec import ModelSpec, NumberIn, TableIn, TableOut
+from ..weights import bad_input, did_you_mean, show, unknown_names
 from .suitability import _ref_text
 
 SPEC = ModelSpec(
@@ -55,7 +57,8 @@ def load_equivalents(version: str = "2015") -> pd.DataFrame:
     """Equivalent factors (dimensionless), index = English type name, one column per service, plus ``tag``."""
     v = str(version)
     if v not in TABLES:
-        raise InputValidationError(f"Xie equivalent table {version!r}; expected '2015' or '2003'")
+        raise bad_input("version", f"Xie equivalent table {version!r} is unknown; expected '2015' or '2003'"
+                                   f"{did_you_mean(v, TABLES)}")
     df = pd.read_csv(_io.StringIO(_ref_text(TABLES[v])))
     return df.set_index("type_en")
 
@@ -70,9 +73,14 @@ def unit_value(crops: pd.DataFrame) -> float:
     miss = [c for c in need if c not in crops.columns]
     if miss:
         raise InputValidationError(f"crop table lacks columns {miss}; expected {need} (one row per main grain crop)")
-    c = crops[need].astype(float)
+    c = crops[need].apply(pd.to_numeric, errors="coerce")
+    if len(c) == 0:
+        raise bad_input("crops", "the crop table has no data rows; expected one row per main grain crop")
     if (c < 0).any().any() or c.isna().any().any():
-        raise InputValidationError("crop table has negative or empty values; give sown area, price and yield")
+        col = next(k for k in need if (c[k] < 0).any() or c[k].isna().any())
+        raise bad_input("crops", f"column {col!r} has negative, empty or non-numeric values "
+                                 f"{list(crops.loc[(c[col] < 0) | c[col].isna(), col])}; expected numbers ≥ 0: give "
+                                 f"sown area (ha), price (CNY/kg) and yield (kg/ha) of every crop")
     m = c["sown_area_ha"].sum()
     if m <= 0:
         raise InputValidationError("crop table: total sown area is 0")
@@ -109,35 +117,44 @@ def coefficients(version: str = "2015", *, unit_value_CNY_per_ha: float, paddy_s
     v = str(version)
     eq = load_equivalents(v)
     svc = [c for c in eq.columns if c not in ("type_cn", "tag")]
-    if not (unit_value_CNY_per_ha > 0):
-        raise InputValidationError(f"unit value E_a = {unit_value_CNY_per_ha}; expected > 0 CNY/ha (from the crop "
-                                   f"table, or e.g. 3406.50 CNY/ha for Xie 2015 at national 2010 prices [L])")
-    if not (regional_factor > 0):
-        raise InputValidationError(f"regional factor {regional_factor}; expected > 0")
+    if not (_number(unit_value_CNY_per_ha) > 0):
+        raise bad_input("unit_value_CNY_per_ha", f"unit value E_a = {unit_value_CNY_per_ha!r}; expected a number > 0 "
+                                                 f"CNY/ha (from the crop table, or e.g. 3406.50 CNY/ha for Xie 2015 at "
+                                                 f"national 2010 prices [L])")
+    if not (_number(regional_factor) > 0):
+        raise bad_input("regional_factor", f"regional factor {regional_factor!r}; expected a number > 0 (1 = none)")
+    unit_value_CNY_per_ha, regional_factor = float(unit_value_CNY_per_ha), float(regional_factor)
     cw = {g: dict(m) for g, m in DEFAULT_CROSSWALK[v].items()}
+    unknown_names("crosswalk", "groups in the ESV crosswalk", list(crosswalk or {}), list(GROUPS))
+    if paddy_share is not None and (v != "2015" or (crosswalk and "cropland" in crosswalk)):
+        raise bad_input("paddy_share", "is given but not used (it splits Xie 2015 cropland into paddy and dry "
+                                       "farmland, and "
+                                       + ("the Xie 2003 table has one farmland type" if v != "2015" else
+                                          "the crosswalk sets cropland itself") + "): drop it")
     if v == "2015" and not (crosswalk and "cropland" in crosswalk):
         if paddy_share is None:
             raise InputValidationError(
                 "Xie 2015 cropland = φ × paddy + (1 − φ) × dry farmland needs the paddy share φ from statistics "
                 "(no default, methods.md §12.4); pass paddy_share (0-1) or a cropland crosswalk")
-        if not 0 <= paddy_share <= 1:
-            raise InputValidationError(f"paddy share {paddy_share}; expected 0-1")
+        if not 0 <= _number(paddy_share) <= 1:
+            raise bad_input("paddy_share", f"paddy share {paddy_share!r}; expected a fraction 0-1")
         cw["cropland"] = {"paddy": float(paddy_share), "dry farmland": 1.0 - float(paddy_share)}
     for g, m in (crosswalk or {}).items():
-        if g not in GROUPS:
-            raise InputValidationError(f"ESV crosswalk group {g!r}; expected one of {GROUPS}")
         cw[g] = dict(m)
     rows = {}
     for g in GROUPS:
         m = cw.get(g)
         if m is None:
             raise InputValidationError(f"ESV crosswalk has no entry for group {g}")
-        unknown = [t for t in m if t not in eq.index]
-        if unknown:
-            raise InputValidationError(f"ESV crosswalk {g}: types {unknown} are not in the Xie {v} table "
-                                       f"(types: {list(eq.index)})")
+        unknown_names("crosswalk", f"Xie {v} types in the ESV crosswalk of {g}", list(m), list(eq.index))
+        bad = {t: w for t, w in m.items() if not _number(w) >= 0}
+        if bad:
+            raise bad_input("crosswalk", f"ESV crosswalk {g}: type weights {bad}; expected numbers ≥ 0 summing to 1")
+        m = {t: float(w) for t, w in m.items()}
         if m and abs(sum(m.values()) - 1.0) > 1e-6:
-            raise InputValidationError(f"ESV crosswalk {g}: type weights sum to {sum(m.values()):g}; expected 1")
+            raise bad_input("crosswalk", f"ESV crosswalk {g}: type weights sum to {sum(m.values()):g}; expected 1: "
+                                         f"rescale them")
+        cw[g] = m
         e = sum((w * eq.loc[t, svc].astype(float) for t, w in m.items()), pd.Series(0.0, index=svc))
         rows[g] = e * unit_value_CNY_per_ha * regional_factor
     table = pd.DataFrame(rows).T.loc[list(GROUPS)]
@@ -150,13 +167,18 @@ def esv(areas: pd.DataFrame, coef: ESVCoefficients) -> pd.DataFrame:
     (and any extra key columns such as ``scenario`` or ``year``, kept). Returns long rows with
     ``esv_CNY_per_yr``."""
     if "group" not in areas or "area_ha" not in areas:
-        raise InputValidationError("ESV areas need columns 'group' and 'area_ha'")
-    bad = sorted(set(areas["group"]) - set(GROUPS))
-    if bad:
-        raise InputValidationError(f"ESV areas: unknown groups {bad}; expected {GROUPS}")
+        raise bad_input("areas", f"ESV areas have columns {list(areas.columns)}; expected 'group' and 'area_ha'")
+    unknown_names("areas", "groups in the ESV areas", sorted(set(areas["group"]), key=str), list(GROUPS))
+    a = pd.to_numeric(areas["area_ha"], errors="coerce")
+    bad_a = ~np.isfinite(a.to_numpy(float)) | (a.to_numpy(float) < 0)
+    if bad_a.any():
+        r = areas[bad_a].iloc[0]
+        raise bad_input("areas", f"area_ha is empty, non-numeric or negative in {int(bad_a.sum())} row(s) (first: "
+                                 f"group {r['group']}, {show(r['area_ha'])}); expected ha ≥ 0, empty is not zero: "
+                                 f"fix the areas")
     long = coef.table.reset_index().melt(id_vars="group", var_name="service", value_name="vc_CNY_per_ha_yr")
     out = areas.merge(long, on="group", how="left")
-    out["esv_CNY_per_yr"] = out["area_ha"].astype(float) * out["vc_CNY_per_ha_yr"]
+    out["esv_CNY_per_yr"] = pd.to_numeric(out["area_ha"]).astype(float) * out["vc_CNY_per_ha_yr"]
     return out
 
 
@@ -178,6 +200,26 @@ def esv_change(areas_a: pd.DataFrame, areas_b: pd.DataFrame, coef: ESVCoefficien
     m["change_CNY_per_yr"] = m[f"esv_CNY_per_yr_{label_b}"] - m[f"esv_CNY_per_yr_{label_a}"]
     m["change_area_ha"] = m[f"area_ha_{label_b}"] - m[f"area_ha_{label_a}"]
     return m
+
+
+#: the keys an ESV option set (a plan file's ``[optimize.esv]`` table, a web form) may hold
+OPTION_KEYS = ("version", "unit_value_CNY_per_ha", "crops", "paddy_share", "regional_factor", "price_year",
+               "crosswalk")
+
+
+def check_options(options: Mapping[str, object], key: str = "esv") -> None:
+    """Refuse unknown keys in an ESV option set with a did-you-mean (a misspelt key is never ignored)."""
+    unknown_names(key, "ESV option keys", list(options), OPTION_KEYS)
+
+
+def _number(x) -> float:
+    """``float(x)``, or NaN for anything that is not a number (so every comparison fails)."""
+    if isinstance(x, bool):
+        return float("nan")
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def group_values(coef: ESVCoefficients) -> dict[str, float]:

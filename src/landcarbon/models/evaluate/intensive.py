@@ -41,7 +41,7 @@ import pandas as pd
 
 from ...core.errors import InputValidationError
 from ...core.spec import ModelSpec, TableIn, TableOut
-from ..weights import entropy_weights
+from ..weights import bad_input, entropy_weights, show, unknown_names
 from .ahp import ahp_weights, check_weights
 
 SPEC = ModelSpec(
@@ -75,6 +75,15 @@ GRADES: tuple[tuple[float, str, str], ...] = ((80.0, "高度集约", "highly int
                                               (-np.inf, "粗放", "extensive"))
 
 
+#: plausible population density of (urban–rural) construction land, person/km² [D]: 50–200 000, i.e. 20 to
+#: 20 000 m² of construction land per resident. Outside it a unit is suspected (override: allow_implausible)
+DENSITY_PLAUSIBLE = (50.0, 200_000.0)
+
+#: the input columns that are numbers (units in the names)
+NUMERIC_COLUMNS = ("pop_t1", "pop_t2", "gdp_t1", "gdp_t2", "land_t1_ha", "land_t2_ha", "land_ur_t1_ha",
+                   "land_ur_t2_ha", "stock_supply_ha", "total_supply_ha", "supplied_ha", "approved_ha")
+
+
 @dataclass
 class IntensiveResult:
     indicators: pd.DataFrame
@@ -84,17 +93,48 @@ class IntensiveResult:
     flags: list[str] = field(default_factory=list)
     scoring: str = "minmax"
     weighting: str = "entropy"
+    #: the sum of the user weights when they were normalised on request (normalise_weights=True), else None
+    weights_normalised_from: float | None = None
 
     def weights_frame(self) -> pd.DataFrame:
         df = self.weights.rename("weight").rename_axis("indicator").reset_index()
         df["direction"] = [INDICATORS[i][0] for i in df["indicator"]]
         df["target"] = [INDICATORS[i][1] for i in df["indicator"]]
         df["method"] = self.weighting
+        if self.weights_normalised_from is not None:
+            df["normalised_from_sum"] = self.weights_normalised_from
         return df
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series | None:
-    return df[name].astype(float) if name in df.columns else None
+    if name not in df.columns:
+        return None
+    v = pd.to_numeric(df[name], errors="coerce")
+    bad = v.isna()
+    if bad.any():
+        z = df.index[bad][0]
+        raise bad_input("zones", f"column {name!r} is empty or not a number for zone {z} ({show(df.loc[z, name])}); "
+                                 f"empty is not zero: fill it, or drop the column to leave its indicators out")
+    return v.astype(float)
+
+
+def check_plausible(ind: pd.DataFrame, *, allow_implausible: bool = False) -> None:
+    """Refuse a population density of construction land outside :data:`DENSITY_PLAUSIBLE`: a unit mix-up
+    (population in 10^4 persons, land in km² or m²) is far likelier than such a density."""
+    if allow_implausible or "pop_density_person_per_km2" not in ind:
+        return
+    d = ind["pop_density_person_per_km2"]
+    lo, hi = DENSITY_PLAUSIBLE
+    low, high = d[d < lo], d[d > hi]
+    if len(low):
+        raise bad_input("zones", f"zone {low.index[0]} has {low.iloc[0]:.4g} persons per km² of construction land, "
+                                 f"below the plausible {lo:g}; population looks like 10^4 persons (万人) or land like "
+                                 f"m²: give population in persons and land in ha, or pass allow_implausible=True if "
+                                 f"the value is right")
+    if len(high):
+        raise bad_input("zones", f"zone {high.index[0]} has {high.iloc[0]:.4g} persons per km² of construction "
+                                 f"land, above the plausible {hi:g}; land looks like km² (or 10^4 m²) rather than ha: "
+                                 f"give land in ha, or pass allow_implausible=True if the value is right")
 
 
 def _growth(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -156,15 +196,20 @@ def compute_indicators(zones: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def score_indicators(ind: pd.DataFrame, *, ideals: Mapping[str, float] | None = None) -> tuple[pd.DataFrame, str]:
     """0–100 scores: ideal-value (when ``ideals`` cover every indicator) or min–max across the zones."""
     if ideals:
+        unknown_names("ideals", "indicators in the ideal values", list(ideals), list(INDICATORS))
         missing = [c for c in ind.columns if c not in ideals]
         if missing:
-            raise InputValidationError(f"ideal values missing for indicators {missing}; give one per indicator "
-                                       f"(they have no defaults, methods.md §11.2) or use min-max scoring")
+            raise bad_input("ideals", f"ideal values missing for indicators {missing}; give one per indicator "
+                                      f"(they have no defaults, methods.md §11.2) or use min-max scoring")
         s = pd.DataFrame(index=ind.index)
         for c in ind.columns:
-            x, xs = ind[c], float(ideals[c])
-            if xs <= 0:
-                raise InputValidationError(f"ideal value of {c} is {xs}; expected > 0")
+            x = ind[c]
+            try:
+                xs = float(ideals[c])
+            except (TypeError, ValueError):
+                xs = np.nan
+            if not xs > 0 or not np.isfinite(xs):
+                raise bad_input("ideals", f"ideal value of {c} is {ideals[c]!r}; expected a number > 0")
             if INDICATORS[c][0] > 0:
                 s[c] = np.minimum(100.0, 100.0 * x / xs)
             else:
@@ -192,15 +237,27 @@ def grade(index: float) -> tuple[str, str]:
 
 def evaluate_intensive(zones: pd.DataFrame, *, weights: Mapping[str, float] | None = None,
                        ahp_matrix: Any = None, force_ahp: bool = False, ideals: Mapping[str, float] | None = None,
-                       indicators: Sequence[str] | None = None) -> IntensiveResult:
-    """Indicators, scores, weights, composite index and grade by zone (rows of ``zones``)."""
+                       indicators: Sequence[str] | None = None, normalise_weights: bool = False,
+                       allow_implausible: bool = False) -> IntensiveResult:
+    """Indicators, scores, weights, composite index and grade by zone (rows of ``zones``).
+
+    User ``weights`` must sum to 1; ``normalise_weights=True`` divides them by their sum instead (recorded in
+    ``weights_normalised_from``). A population density outside :data:`DENSITY_PLAUSIBLE` is refused as a
+    suspected unit error unless ``allow_implausible=True``.
+    """
     if len(zones) == 0:
-        raise InputValidationError("intensive-use evaluation got an empty zone table")
+        raise bad_input("zones", "the zone table has no data rows; expected one row per zone: give the zones")
+    if zones.index.duplicated().any():
+        dup = sorted(set(map(str, zones.index[zones.index.duplicated()])))
+        raise bad_input("zones", f"zones {dup} appear more than once; expected one row per zone: remove the "
+                                 f"duplicates")
+    if weights is not None and ahp_matrix is not None:
+        raise bad_input("weights", "both user weights and an AHP matrix were given, and only one can be used; "
+                                   "give one of them")
     ind, flags = compute_indicators(zones)
+    check_plausible(ind, allow_implausible=allow_implausible)
     if indicators is not None:
-        unknown = [i for i in indicators if i not in INDICATORS]
-        if unknown:
-            raise InputValidationError(f"unknown indicators {unknown}; expected some of {list(INDICATORS)}")
+        unknown_names("indicators", "indicators", list(indicators), list(INDICATORS))
         absent = [i for i in indicators if i not in ind.columns]
         if absent:
             raise InputValidationError(f"indicators {absent} cannot be computed from the given columns")
@@ -209,9 +266,16 @@ def evaluate_intensive(zones: pd.DataFrame, *, weights: Mapping[str, float] | No
     if not usable:
         raise InputValidationError("every indicator is undefined for some zone; nothing to aggregate (see flags)")
     scores, scoring = score_indicators(ind[usable], ideals=ideals)
+    normalised_from = None
     if weights is not None:
-        w = check_weights(weights, usable, what="indicator weights")
-        how = "user"
+        left_out = [k for k in weights if k in INDICATORS and k not in usable]
+        if left_out:
+            raise bad_input("weights", f"indicators {left_out} have weights but cannot be used (not computable from "
+                                       f"the columns, or undefined for some zone: {'; '.join(flags) or 'no flags'}); "
+                                       f"drop their weights and give weights for {usable}")
+        w = check_weights(weights, usable, what="indicator weights", normalise=normalise_weights)
+        normalised_from = w.attrs.get("normalised_from_sum")
+        how = "user" if normalised_from is None else f"user (normalised from a sum of {normalised_from:g})"
     elif ahp_matrix is not None:
         res = ahp_weights(ahp_matrix, usable if not isinstance(ahp_matrix, pd.DataFrame) else None, force=force_ahp)
         w = res.weights.reindex(usable)
@@ -229,4 +293,4 @@ def evaluate_intensive(zones: pd.DataFrame, *, weights: Mapping[str, float] | No
     comp["grade_zh"] = [grade(v)[0] for v in idx]
     comp["grade_en"] = [grade(v)[1] for v in idx]
     comp["rank"] = idx.rank(ascending=False, method="min").astype(int)
-    return IntensiveResult(ind, scores, w, comp, flags, scoring, how)
+    return IntensiveResult(ind, scores, w, comp, flags, scoring, how, normalised_from)

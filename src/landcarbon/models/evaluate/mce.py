@@ -22,7 +22,7 @@ import xarray as xr
 from ...core.errors import InputValidationError
 from ...core.grid import ensure_aligned
 from ...core.spec import ModelSpec, RasterIn, RasterOut, TableIn, TableOut
-from ..weights import entropy_weights
+from ..weights import bad_input, check_seed, did_you_mean, entropy_weights, unknown_names
 from .ahp import AHPResult, ahp_weights, check_weights
 from .suitability import _keep_geo, as_float
 
@@ -46,10 +46,14 @@ class MCEResult:
     method: str
     ahp: AHPResult | None = None
     ranges: pd.DataFrame | None = None
+    #: the sum of the user weights when they were normalised on request (normalise_weights=True), else None
+    weights_normalised_from: float | None = None
 
     def weights_frame(self) -> pd.DataFrame:
         df = self.weights.rename("weight").rename_axis("criterion").reset_index()
         df["method"] = self.method
+        if self.weights_normalised_from is not None:
+            df["normalised_from_sum"] = self.weights_normalised_from
         if self.ahp is not None:
             df["ahp_cr"] = self.ahp.cr
             df["ahp_lambda_max"] = self.ahp.lambda_max
@@ -66,25 +70,38 @@ def _ranges(layers: Mapping[str, xr.DataArray]) -> pd.DataFrame:
 
 def weighted_overlay(criteria: Mapping[str, xr.DataArray], *, weights: Mapping[str, float] | None = None,
                      ahp_matrix: Any = None, method: str | None = None, directions: Mapping[str, int] | None = None,
-                     normalise: str = "minmax", force_ahp: bool = False, seed: int = 0) -> MCEResult:
+                     normalise: str = "minmax", force_ahp: bool = False, seed: int = 0,
+                     normalise_weights: bool = False) -> MCEResult:
     """Weighted overlay of ``criteria`` (name → raster on one grid). ``method``: "user", "ahp" or "entropy"
     (inferred from ``weights`` / ``ahp_matrix`` when not given). Returns a score in [0, 1] with NaN nodata.
+
+    User weights must sum to 1; ``normalise_weights=True`` divides them by their sum instead, and the result
+    records it (``weights_normalised_from``, a ``normalised_from_sum`` column of the weights table).
     """
     names = list(criteria)
     if len(names) < 1:
-        raise InputValidationError("weighted overlay needs at least one criterion raster")
+        raise bad_input("criteria", "weighted overlay got no criterion raster; expected at least one: give them")
+    seed = check_seed(seed)
     ensure_aligned(**criteria)
+    unknown_names("directions", "criteria in the directions", list(directions or {}), names)
     dirs = {k: 1 for k in names} | dict(directions or {})
     bad = {k: v for k, v in dirs.items() if v not in (1, -1)}
     if bad:
-        raise InputValidationError(f"criterion directions {bad}; expected +1 (larger is better) or -1")
-    unknown = [k for k in dirs if k not in names]
-    if unknown:
-        raise InputValidationError(f"directions given for unknown criteria {unknown}; criteria are {names}")
+        raise bad_input("directions", f"criterion directions {bad}; expected +1 (larger is better) or -1 (smaller "
+                                      f"is better): correct them")
     if normalise not in ("minmax", "none"):
-        raise InputValidationError(f"normalise {normalise!r}; expected 'minmax' or 'none'")
+        raise bad_input("normalise", f"found {normalise!r}; expected 'minmax' or 'none'"
+                                     f"{did_you_mean(normalise, ('minmax', 'none'))}")
     if method is None:
+        if ahp_matrix is not None and weights is not None:
+            raise bad_input("weights", "both user weights and an AHP matrix were given, and only one can be used; "
+                                       "give one of them")
         method = "ahp" if ahp_matrix is not None else "user" if weights is not None else "entropy"
+    unused = [k for k, v, m in (("weights", weights, "user"), ("ahp_matrix", ahp_matrix, "ahp")) if v is not None
+              and method != m]
+    if unused:
+        raise bad_input(unused[0], f"is given but method is {method!r}, which does not use it; drop it or choose "
+                                   f"the method that uses it")
     layers = {k: as_float(v) for k, v in criteria.items()}
     valid = None
     for v in layers.values():
@@ -104,10 +121,12 @@ def weighted_overlay(criteria: Mapping[str, xr.DataArray], *, weights: Mapping[s
         else:
             norm[k] = ((v - lo) / span) if dirs[k] > 0 else ((hi - v) / span)
     ahp = None
+    normalised_from = None
     if method == "user":
         if weights is None:
             raise InputValidationError("method 'user' needs weights (one per criterion, summing to 1)")
-        w = check_weights(weights, names, what="criterion weights")
+        w = check_weights(weights, names, what="criterion weights", normalise=normalise_weights)
+        normalised_from = w.attrs.get("normalised_from_sum")
     elif method == "ahp":
         if ahp_matrix is None:
             raise InputValidationError("method 'ahp' needs a pairwise-comparison matrix (criteria in order "
@@ -127,12 +146,13 @@ def weighted_overlay(criteria: Mapping[str, xr.DataArray], *, weights: Mapping[s
             sample = sample[np.sort(rng.choice(sample.shape[0], ENTROPY_SAMPLE, replace=False))]
         w = entropy_weights(pd.DataFrame(sample, columns=names), [dirs[k] for k in names])
     else:
-        raise InputValidationError(f"weighting method {method!r}; expected 'user', 'ahp' or 'entropy'")
+        raise bad_input("method", f"found {method!r}; expected 'user', 'ahp' or 'entropy'"
+                                  f"{did_you_mean(method, ('user', 'ahp', 'entropy'))}")
     score = sum(float(w[k]) * norm[k] for k in names)
     score = score.where(valid).astype(np.float32)
     score = _keep_geo(score, next(iter(criteria.values()))).rio.write_nodata(np.nan, encoded=False)
     score.name = "mce_score"
-    return MCEResult(score, w, method, ahp, ranges)
+    return MCEResult(score, w, method, ahp, ranges, normalised_from)
 
 
 def classify_score(score: xr.DataArray, breaks: Sequence[float] = (0.2, 0.4, 0.6, 0.8)) -> xr.DataArray:
