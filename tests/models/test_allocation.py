@@ -36,7 +36,7 @@ def test_ability_to_pay_inverse():
 
 def test_composite_weights_by_hand():
     out, w = A.allocate(_ind(), 1000.0, principles=["population", "grandfathering"],
-                        weights={"population": 3, "grandfathering": 1})
+                        weights={"population": 3, "grandfathering": 1}, normalise_weights=True)
     # w = .75, .25 -> share_a = .75 x .25 + .25 x .75 = .375 -> 375 t
     assert w.tolist() == pytest.approx([0.75, 0.25])
     assert out["quota_tCO2e"].tolist() == pytest.approx([375.0, 625.0])
