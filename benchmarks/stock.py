@@ -151,10 +151,11 @@ def profile(m1: Path, m2: Path, pools: Path, folder: Path, window: int = 512) ->
 
     from landcarbon.core.grid import GridSpec
     from landcarbon.io import rasters as R
+    from landcarbon.io.windows import RasterWindowReader
     from landcarbon.models import carbon_stock as cs
 
     p = cs.plan(cs.read_pools(pd.read_csv(pools)), years=[2020, 2050], price=43.0, discount_rate=7.0)
-    r1, r2 = R.WindowReader(m1), R.WindowReader(m2)
+    r1, r2 = RasterWindowReader(m1), RasterWindowReader(m2)
     import rasterio
 
     with rasterio.open(m1) as src:
@@ -174,7 +175,7 @@ def profile(m1: Path, m2: Path, pools: Path, folder: Path, window: int = 512) ->
                 t0 = time.perf_counter()
                 a, b = r1.read(r0, c0, h, w), r2.read(r0, c0, h, w)
                 t1 = time.perf_counter()
-                maps, _ = cs.process_block(p, [a, b], infos, row_w=np.ones(h), buffers=bufs)
+                maps, _ = cs.stock_window(p, [a, b], infos, row_w=np.ones(h), buffers=bufs)
                 t2 = time.perf_counter()
                 writers[0].write(maps["storage"][0], r0, c0)
                 writers[1].write(maps["storage"][1], r0, c0)

@@ -12,14 +12,20 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..core.classes import ClassScheme, get_scheme
 from ..core.errors import InputValidationError
-from ..core.grid import grid_of
+from ..core.grid import row_areas_ha
 from ..io import rasterize_zones, read_raster, read_table, read_vector
+from ..io.rasters import AUTO_CHUNK_CELLS
+from ..io.windows import RasterWindowReader, plan_windows, window_size
+from ..kernels import lookup as _lookup
 from ..models import coefficients as _coef
 from ..models import emissions as _em
+from ..ops.zonal import zone_class_sums
+from . import engine
 from .common import RunFolder, dask_client
 
 PathLike = str | os.PathLike
@@ -66,7 +72,7 @@ def run_emissions(*, out: PathLike, landuse: PathLike | None = None, year: int |
     """Run the emissions account (methods.md §3) and write the run folder ``out``; returns the summary."""
     if landuse is None and energy is None:
         raise InputValidationError("give a land-use map (--landuse) and/or an energy table (--energy)")
-    with RunFolder(out, "emissions", overwrite=overwrite) as run, dask_client(scheduler):
+    with RunFolder(out, "emissions", overwrite=overwrite) as run, dask_client(scheduler) as client:
         m = run.manifest
         m.model, m.model_version = _em.SPEC.id, _em.SPEC.version
         for role, p in (("landuse", landuse), ("zones", zones), ("energy", energy), ("agri_inputs", agri),
@@ -83,17 +89,23 @@ def run_emissions(*, out: PathLike, landuse: PathLike | None = None, year: int |
         excluded: dict[str, float] = {}
         if landuse is not None:
             with m.timed("read"):
-                lulc = read_raster(landuse, chunks=chunks, categorical=True, name="landuse")
+                read_raster(landuse, chunks=None, categorical=True, name="landuse").close()   # header checks
+                reader = RasterWindowReader(landuse, name="landuse")
+                win = _zonal_window(reader, chunks)
                 sch = load_scheme(scheme, scheme_table)
                 coefs = load_coefficients(coefficients, coef_overrides)
                 zmap = None
                 if zones is not None:
                     gdf = read_vector(zones, layer=zone_layer)
-                    ch = max(lulc.data.chunksize) if hasattr(lulc.data, "dask") else None
-                    zmap, ztab = rasterize_zones(gdf, grid_of(lulc), zone_field, chunks=ch)
+                    big = reader.shape[0] * reader.shape[1] > AUTO_CHUNK_CELLS
+                    ch = (win if isinstance(win, int) else max(win)) if big else None   # burnt window by window
+                    zmap, ztab = rasterize_zones(gdf, reader.grid, zone_field, chunks=ch)
                     zone_names = [str(z) for z in ztab["zone"]]
+            m.parameters["window"] = win
             with m.timed("zonal_areas"):
-                la = _em.landuse_areas(lulc, sch, zones=zmap, zone_names=zone_names, area_method=area_method)
+                la = zonal_areas(reader, sch, zones=zmap, zone_names=zone_names, area_method=area_method,
+                                 window=win, client=client)
+                reader.close()
             areas, excluded = la.areas, la.excluded_cells
             if zones is not None:
                 empty = [z for z, a in la.areas.sum(axis=1).items() if a <= 0]
@@ -156,6 +168,69 @@ def run_emissions(*, out: PathLike, landuse: PathLike | None = None, year: int |
             "cell_counts": excluded, "hold_landuse": hold_landuse, "notes": list(m.notes),
         }
         return run.summary
+
+
+#: window edge of the zonal pass (cells; aligned to the map's tiles): one zone-class bincount per window
+ZONAL_WINDOW = 2048
+
+
+def _zonal_window(reader: RasterWindowReader, chunks: Any) -> int | tuple[int, int]:
+    """The zonal pass's window: ``chunks`` cells when given as a number (or {"y": …, "x": …}), the whole
+    map for ``None``, else ZONAL_WINDOW aligned to the map's tiles."""
+    if chunks is None:
+        return reader.shape
+    if isinstance(chunks, int):
+        return int(chunks)
+    if isinstance(chunks, dict):
+        return (int(chunks.get("y", ZONAL_WINDOW)), int(chunks.get("x", ZONAL_WINDOW)))
+    return window_size([reader.block_shape], ZONAL_WINDOW)
+
+
+class _ZonalKernel:
+    """One window → (Σ area per zone and class, code counts) (picklable for a distributed run)."""
+
+    def __init__(self, codes, row_area, nodata, n_zones: int, code_range, has_zones: bool):
+        self.codes, self.row_area, self.nodata = list(codes), row_area, nodata
+        self.n_zones, self.code_range, self.has_zones = n_zones, code_range, has_zones
+
+    def __call__(self, block: engine.Block) -> tuple[np.ndarray, np.ndarray]:
+        lu = block["landuse"]
+        w = block.window
+        sums = zone_class_sums(lu, self.codes, self.row_area[w.r0:w.r1], nodata=self.nodata,
+                               zones=block["zones"] if self.has_zones else None, n_zones=self.n_zones)
+        if self.code_range is None:                    # wide integer types: the distinct codes
+            return sums, np.unique(lu)
+        lo, hi = self.code_range
+        has = self.nodata is not None
+        c, outside, nd = _lookup.code_counts(lu, self.nodata if has else 0, has, lo, hi)
+        return sums, np.concatenate([c, np.array([outside, nd], dtype=np.int64)])
+
+
+def zonal_areas(reader: RasterWindowReader, scheme: ClassScheme, *, zones: Any = None,
+                zone_names: list[str] | None = None, area_method: str = "nominal",
+                window: int | tuple[int, int] = ZONAL_WINDOW, client: Any = None,
+                threads: int | None = None) -> _em.LanduseAreas:
+    """Area (ha) per zone and national group of the land-use map read by ``reader``, window by window
+    on the windowed engine (bounded memory; sums added in window order). ``zones``: 1-based zone index
+    (numpy, or dask burnt window by window)."""
+    nz = len(zone_names) if zone_names is not None else 1
+    row = row_areas_ha(reader.grid, area_method=area_method)
+    info = np.iinfo(reader.dtype)
+    code_range = None if info.max - info.min > 65535 else (int(info.min), int(info.max))
+    kernel = _ZonalKernel(scheme.codes, row, reader.nodata, nz, code_range, zones is not None)
+    sources: dict[str, Any] = {"landuse": reader}
+    if zones is not None:
+        sources["zones"] = engine.ArraySource(zones, name="zones")
+
+    def add(acc, part):
+        sums = acc[0] + part[0]
+        counts = acc[1] + part[1] if code_range is not None else np.union1d(acc[1], part[1])
+        return sums, counts
+
+    sums, counts = engine.run_windows(kernel, plan_windows(reader.shape, window), sources=sources, reduce=add,
+                                      client=client, threads=threads)
+    spec = ("unique", counts) if code_range is None else ("counts", code_range[0], counts)
+    return _em.finish_areas(sums, spec, scheme, zone_names, reader.nodata)
 
 
 def _attribute(en_df: pd.DataFrame, areas: pd.DataFrame | None, weight: str | None,
