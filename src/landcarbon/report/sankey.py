@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io import atomic_path, atomic_write_text
+from ..io import atomic_write_text
 
 #: fallback colours for classes without a scheme colour (colour-blind-safe Tableau 10)
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
@@ -108,21 +108,28 @@ def _fmt(v: float, unit: str) -> str:
 def sankey_png(matrix: np.ndarray, labels: Sequence[str], path: str | os.PathLike, *,
                colours: Sequence[str] | None = None, years: tuple[int, int] | None = None,
                unit: str = "ha", title: str | None = None, lang: str = "en", dpi: int = 150,
-               min_share: float = 0.0, fallback_labels: Sequence[str] | None = None) -> Path:
-    """Draw the Sankey chart of a K×K transition matrix (rows = t1, columns = t2) as a PNG.
+               min_share: float = 0.0, fallback_labels: Sequence[str] | None = None,
+               scheme: Any = None, codes: Sequence[int] | None = None, scenario: str | None = None,
+               formats: Sequence[str] = ("png", "svg")) -> Path:
+    """Draw the Sankey chart of a K×K transition matrix (rows = t1, columns = t2) as a PNG (and an
+    SVG beside it, ``formats``), in the house style (:mod:`landcarbon.report.style`).
 
     Bands smaller than ``min_share`` of the total are left out (classes keep their full height).
-    Chinese labels need an installed CJK font (none is downloaded); without one the PNG uses
-    ``fallback_labels`` (e.g. the English names) when given.
+    With ``scheme`` and ``codes`` (the class code of each row) the labels and colours come from the
+    class scheme in ``lang`` instead of ``labels``/``colours``. The title is bold, in the CJK bold
+    face for Chinese. Should no installed font cover Chinese, the PNG uses ``fallback_labels``
+    (e.g. the English names) when given.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MPath
 
+    from . import style
+
     lang_used, font = _label_language(lang)
+    if scheme is not None and codes is not None:
+        names, cols_by_code = style.class_names(scheme, lang_used), style.class_colours(scheme)
+        labels = [names.get(int(c), str(c)) for c in codes]
+        colours = [cols_by_code.get(int(c), PALETTE[i % len(PALETTE)]) for i, c in enumerate(codes)]
     if font is None and any(_has_cjk(str(x)) for x in labels):
         _, font = _label_language("zh")
         if font is None and fallback_labels is not None:
@@ -132,47 +139,45 @@ def sankey_png(matrix: np.ndarray, labels: Sequence[str], path: str | os.PathLik
     lay = _layout(m)
     cols = _colours(range(len(labels)), colours)
     total = m.sum()
-    fig, ax = plt.subplots(figsize=(9.5, 6.5))
-    if font:
-        plt.rcParams["font.family"] = font
-    x0, x1, w = 0.22, 0.74, 0.03
-    for (j, k, v, ly0, ly1, ry0, ry1) in lay.bands:
-        if v < min_share * total:
-            continue
-        c = 0.5 * (x0 + w + x1)
-        verts = [(x0 + w, 1 - ly0), (c, 1 - ly0), (c, 1 - ry0), (x1, 1 - ry0), (x1, 1 - ry1),
-                 (c, 1 - ry1), (c, 1 - ly1), (x0 + w, 1 - ly1), (x0 + w, 1 - ly0)]
-        codes = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.LINETO,
-                 MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.CLOSEPOLY]
-        ax.add_patch(PathPatch(MPath(verts, codes), facecolor=cols[j], edgecolor="none",
-                               alpha=0.30 if j == k else 0.6))
-    for side, spans, x, ha, xt in (("l", lay.left, x0, "right", x0 - 0.01),
-                                   ("r", lay.right, x1, "left", x1 + w + 0.01)):
-        centres = _spread([(a + b) / 2 for a, b in spans if b - a > 0], 0.032)
-        ci = iter(centres)
-        for i, (a, b) in enumerate(spans):
-            if b - a <= 0:
+    with style.theme(lang_used):
+        fig, ax = style.new_figure("sankey")
+        x0, x1, w = 0.22, 0.74, 0.03
+        for (j, k, v, ly0, ly1, ry0, ry1) in lay.bands:
+            if v < min_share * total:
                 continue
-            ax.add_patch(plt.Rectangle((x, 1 - b), w, b - a, facecolor=cols[i], edgecolor="white", lw=0.5))
-            val = m[i].sum() if side == "l" else m[:, i].sum()
-            ax.text(xt, 1 - next(ci), f"{labels[i]}  {_fmt(val, unit)}", ha=ha, va="center", fontsize=7)
-    ylab = (f"{years[0]}", f"{years[1]}") if years else (txt["from"], txt["to"])
-    ax.text(x0 + w / 2, 1.03, ylab[0], ha="center", fontsize=10, weight="bold")
-    ax.text(x1 + w / 2, 1.03, ylab[1], ha="center", fontsize=10, weight="bold")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(-0.02, 1.07)
-    ax.axis("off")
-    changed = total - np.trace(m)
-    ax.set_title(title or txt["title"], fontsize=12)
-    fig.text(0.5, 0.02, f"{txt['changed']}: {_fmt(changed, unit)} ({changed / total:.1%}); "
-             f"{txt['total']}: {_fmt(total, unit)}", ha="center", fontsize=8)
-    import warnings
-
-    with atomic_path(path) as tmp, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        fig.savefig(tmp, dpi=dpi, format="png")
-    plt.close(fig)
-    return Path(path)
+            c = 0.5 * (x0 + w + x1)
+            verts = [(x0 + w, 1 - ly0), (c, 1 - ly0), (c, 1 - ry0), (x1, 1 - ry0), (x1, 1 - ry1),
+                     (c, 1 - ry1), (c, 1 - ly1), (x0 + w, 1 - ly1), (x0 + w, 1 - ly0)]
+            codes_ = [MPath.MOVETO, MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.LINETO,
+                      MPath.CURVE4, MPath.CURVE4, MPath.CURVE4, MPath.CLOSEPOLY]
+            ax.add_patch(PathPatch(MPath(verts, codes_), facecolor=cols[j], edgecolor="none",
+                                   alpha=0.30 if j == k else 0.6))
+        for side, spans, x, ha, xt in (("l", lay.left, x0, "right", x0 - 0.01),
+                                       ("r", lay.right, x1, "left", x1 + w + 0.01)):
+            centres = _spread([(a + b) / 2 for a, b in spans if b - a > 0], 0.032)
+            ci = iter(centres)
+            for i, (a, b) in enumerate(spans):
+                if b - a <= 0:
+                    continue
+                ax.add_patch(style.plt().Rectangle((x, 1 - b), w, b - a, facecolor=cols[i], edgecolor="white",
+                                                   lw=0.5))
+                val = m[i].sum() if side == "l" else m[:, i].sum()
+                ax.text(xt, 1 - next(ci), f"{labels[i]}  {_fmt(val, unit)}", ha=ha, va="center",
+                        fontsize=style.FONT_SIZE["note"] + 0.5)
+        ylab = (f"{years[0]}", f"{years[1]}") if years else (txt["from"], txt["to"])
+        ax.text(x0 + w / 2, 1.03, ylab[0], ha="center", fontsize=10, weight="bold")
+        ax.text(x1 + w / 2, 1.03, ylab[1], ha="center", fontsize=10, weight="bold")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-0.02, 1.07)
+        ax.axis("off")
+        changed = total - np.trace(m)
+        head = title or style.title_text(txt["title"], lang_used, scenario=scenario,
+                                         extra=f"{years[0]}–{years[1]}" if years else None)
+        style.set_title(ax, head)
+        ax.text(0.5, -0.02, f"{txt['changed']}: {_fmt(changed, unit)} ({changed / total:.1%}); "
+                f"{txt['total']}: {_fmt(total, unit)}", ha="center", va="top", fontsize=8, transform=ax.transData)
+        saved = style.save_figure(fig, path, formats=formats, dpi=dpi)
+    return saved.png
 
 
 def _has_cjk(text: str) -> bool:
@@ -317,11 +322,12 @@ table.tm td, table.tm th {{ padding: .2em .5em; text-align: right; border-bottom
 def render(matrix: np.ndarray, labels: Sequence[str], png: str | os.PathLike | None,
            html_path: str | os.PathLike | None, *, colours: Sequence[str] | None = None,
            years: tuple[int, int] | None = None, unit: str = "ha", lang: str = "en", table: Any = None,
-           fallback_labels: Sequence[str] | None = None) -> None:
-    """Both charts at once (the callable the change workflow takes as ``render_sankey``)."""
+           fallback_labels: Sequence[str] | None = None, formats: Sequence[str] = ("png", "svg")) -> None:
+    """Both charts at once (the callable the change workflow takes as ``render_sankey``); the PNG
+    gets an SVG beside it unless ``formats=("png",)``."""
     if png is not None:
         sankey_png(matrix, labels, png, colours=colours, years=years, unit=unit, lang=lang,
-                   fallback_labels=fallback_labels)
+                   fallback_labels=fallback_labels, formats=formats)
     if html_path is not None:
         sankey_html(matrix, labels, html_path, colours=colours, years=years, unit=unit, lang=lang, table=table)
 
