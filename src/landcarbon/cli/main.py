@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "allocate": ("allocate", "Quota allocation among zones and ecological compensation."),
     "evaluate": ("evaluate", "Suitability (双评价), control lines and intensive land-use evaluation."),
     "optimize": ("optimize", "Multi-objective optimisation of the land-use structure."),
+    "indicators": ("indicators", "Indicator monitoring (监测预警): values and status against targets."),
+    "init": ("init", "Write a commented study plan (plan.toml), or an example study with its data."),
+    "check": ("check", "Preflight of a study plan: every check of the run, grids, classes, cells, memory, time."),
+    "run": ("run", "Run a whole study from its plan file (resumable; results catalog; manifest last)."),
     "spec": ("spec", "Print the model specs (inputs, outputs, units) as text or JSON."),
 }
 
@@ -77,7 +81,17 @@ def _one_line(text: str) -> str:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-    click.echo(f"warning: {_one_line(message)}", err=True)
+    """landcarbon's own warnings as one line each; other libraries' warnings only with -v (they are
+    about their internals, e.g. rasterio's NotGeoreferencedWarning, and landcarbon reports what matters)."""
+    from ..core.errors import LandcarbonWarning
+
+    if issubclass(category, LandcarbonWarning):
+        click.echo(f"warning: {_one_line(message)}", err=True)
+    elif _VERBOSE:
+        click.echo(f"warning ({category.__name__}): {_one_line(message)}", err=True)
+
+
+_VERBOSE = False
 
 
 def error_lines(err: Exception) -> list[str]:
@@ -90,6 +104,8 @@ def error_lines(err: Exception) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
+    global _VERBOSE
+    _VERBOSE = verbose
     old_show = warnings.showwarning
     warnings.showwarning = _show_warning
     try:
