@@ -51,7 +51,7 @@ def files(tmp_path):
 
 def test_change_cli(files, capsys):
     d, a, b = files
-    code, out, err = _run(["change", "--from", a, "--to", b, "--years", "2000", "2010", "--scheme",
+    code, out, err = _run(["change", "--landuse", a, b, "--years", "2000", "2010", "--scheme",
                            str(d / "scheme.csv"), "--out", str(d / "chg")], capsys)
     assert code == 0, err
     # 11 common cells (the last cell is nodata in A); changed: r0c1 10->40, r1c2 20->10, r2c0 10->40
@@ -79,7 +79,8 @@ def test_change_cli(files, capsys):
     # self-contained: no external URL, stylesheet, script source or font
     assert not re.search(r"https?://|<link|src=|@import|url\(", page)
     man = json.loads((d / "chg" / "manifest.json").read_text(encoding="utf-8"))
-    assert man["model"] == "change" and {i["role"] for i in man["inputs"]} == {"from", "to"}
+    # the runner hashes every file input: the scheme table is recorded beside the two maps
+    assert man["model"] == "change" and {i["role"] for i in man["inputs"]} == {"from", "to", "scheme"}
 
 
 def test_change_cli_zones(files, capsys):
@@ -92,7 +93,7 @@ def test_change_cli_zones(files, capsys):
                            geometry=[box(500_000, 3_399_700, 500_200, 3_400_000),
                                      box(500_200, 3_399_700, 500_400, 3_400_000)], crs="EPSG:32650")
     gdf.to_file(d / "zones.gpkg", driver="GPKG")
-    code, out, err = _run(["change", "--from", a, "--to", b, "--zones", str(d / "zones.gpkg"), "--zone-field",
+    code, out, err = _run(["change", "--landuse", a, b, "--zones", str(d / "zones.gpkg"), "--zone-field",
                            "name", "--out", str(d / "z")], capsys)
     assert code == 0, err
     long = pd.read_csv(d / "z" / "transitions_long.csv", encoding="utf-8-sig")
@@ -105,10 +106,10 @@ def test_change_cli_zones(files, capsys):
 def test_change_cli_grid_mismatch_and_align(files, capsys):
     d, a, _ = files
     other = _tif(d / "shifted.tif", B, origin=(500_100.0, 3_400_000.0))
-    code, out, err = _run(["change", "--from", a, "--to", other, "--out", str(d / "bad")], capsys)
+    code, out, err = _run(["change", "--landuse", a, other, "--out", str(d / "bad")], capsys)
     assert code == 2 and err.startswith("error: ") and "differs" in err and "--align" in err
     assert not (d / "bad").exists()
-    code, out, err = _run(["change", "--from", a, "--to", other, "--align", "--out", str(d / "al")], capsys)
+    code, out, err = _run(["change", "--landuse", a, other, "--align", "--out", str(d / "al")], capsys)
     assert code == 0, err
 
 
@@ -116,7 +117,7 @@ def test_validate_cli(tmp_path, capsys):
     l1 = _tif(tmp_path / "l1.tif", [[1, 1, 1], [2, 2, 2], [1, 2, 3]])
     l2 = _tif(tmp_path / "l2.tif", [[1, 2, 2], [2, 1, 2], [1, 1, 3]])
     s = _tif(tmp_path / "s.tif", [[1, 2, 1], [2, 2, 1], [2, 3, 3]])
-    code, out, err = _run(["validate", "--start", l1, "--observed", l2, "--simulated", s, "--fom-map", "--out",
+    code, out, err = _run(["validate", "--landuse", l1, "--observed", l2, "--simulated", s, "--fom-map", "--out",
                            str(tmp_path / "v")], capsys)
     assert code == 0, err
     from landcarbon.io import read_raster
@@ -144,19 +145,20 @@ def _pair_tifs(tmp_path):
 
 def test_demand_cli_markov(tmp_path, capsys):
     a, b = _pair_tifs(tmp_path)
-    out = tmp_path / "d" / "demand.csv"
-    code, o, err = _run(["demand", "--map", a, "--map", b, "--target", "2015", "--out", str(out)], capsys)
+    out = tmp_path / "d"
+    code, o, err = _run(["demand", "--landuse", a, b, "--target", "2015", "--out", str(out)], capsys)
     assert code == 0, err
-    df = pd.read_csv(out, encoding="utf-8-sig")
+    df = pd.read_csv(out / "demand.csv", encoding="utf-8-sig")
     # h = 0.5 -> eigen root: [86.189, 113.811] -> [86, 114] (tests/models/test_demand.py)
     assert df.columns.tolist() == ["code", "cells", "area_ha"] and df.cells.tolist() == [86, 114]
-    man = json.loads((tmp_path / "d" / "demand.manifest.json").read_text(encoding="utf-8"))
-    assert man["demand"]["P"]["values"] == [[0.8, 0.2], [0.1, 0.9]]
+    details = json.loads((out / "demand_details.json").read_text(encoding="utf-8"))
+    assert details["P"]["values"] == [[0.8, 0.2], [0.1, 0.9]]
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert man["parameters"]["years"] == [2000, 2010]  # read from the file names
-    code, o, err = _run(["demand", "--map", a, "--map", b, "--years", "2000", "2010", "--target", "2020", "2030",
-                         "--out", str(out)], capsys)
+    code, o, err = _run(["demand", "--landuse", a, b, "--years", "2000", "2010", "--target", "2020", "2030",
+                         "--out", str(out), "--overwrite"], capsys)
     assert code == 0, err
-    df = pd.read_csv(out, encoding="utf-8-sig")
+    df = pd.read_csv(out / "demand.csv", encoding="utf-8-sig")
     assert df.columns.tolist() == ["year", "code", "cells", "area_ha"]
     assert df[df.year == 2030].cells.tolist() == [78, 122]
 
@@ -164,44 +166,44 @@ def test_demand_cli_markov(tmp_path, capsys):
 def test_demand_cli_rules_and_table(tmp_path, capsys):
     a, b = _pair_tifs(tmp_path)
     (tmp_path / "rules.csv").write_text("from,to,change_pct\n1,2,-50\n", encoding="utf-8")
-    out = tmp_path / "r.csv"
-    code, o, err = _run(["demand", "--map", a, "--map", b, "--target", "2020", "--rules", str(tmp_path / "rules.csv"),
+    out = tmp_path / "r"
+    code, o, err = _run(["demand", "--landuse", a, b, "--target", "2020", "--rules", str(tmp_path / "rules.csv"),
                          "--out", str(out)], capsys)
     assert code == 0, err
     # P12 = 0.2 × 0.5 = 0.1, P11 = 0.9: [90×0.9 + 110×0.1, 90×0.1 + 110×0.9] = [92, 108]
-    assert pd.read_csv(out, encoding="utf-8-sig").cells.tolist() == [92, 108]
+    assert pd.read_csv(out / "demand.csv", encoding="utf-8-sig").cells.tolist() == [92, 108]
     (tmp_path / "t.csv").write_text("code,cells\n1,120\n2,70\n", encoding="utf-8")
-    code, o, err = _run(["demand", "--method", "table", "--table", str(tmp_path / "t.csv"), "--map", b,
-                         "--out", str(out)], capsys)
+    code, o, err = _run(["demand", "--method", "table", "--table", str(tmp_path / "t.csv"), "--landuse", b,
+                         "--out", str(out), "--overwrite"], capsys)
     assert code == 2 and "totals 190 cells but the start map has 200 valid cells" in err
-    code, o, err = _run(["demand", "--method", "table", "--table", str(tmp_path / "t.csv"), "--map", b,
-                         "--rescale", "--fixed", "2", "--out", str(out)], capsys)
+    code, o, err = _run(["demand", "--method", "table", "--table", str(tmp_path / "t.csv"), "--landuse", b,
+                         "--rescale", "--fixed", "2", "--out", str(out), "--overwrite"], capsys)
     assert code == 0, err
-    assert pd.read_csv(out, encoding="utf-8-sig").cells.tolist() == [130, 70]
-    code, o, err = _run(["demand", "--map", a, "--map", b, "--target", "2020", "--scenario", "cropland_protection",
-                         "--out", str(out)], capsys)
+    assert pd.read_csv(out / "demand.csv", encoding="utf-8-sig").cells.tolist() == [130, 70]
+    code, o, err = _run(["demand", "--landuse", a, b, "--target", "2020", "--scenario", "cropland_protection",
+                         "--out", str(out), "--overwrite"], capsys)
     assert code == 2 and "class scheme" in err
 
 
 def test_demand_cli_trend(tmp_path, capsys):
     maps = []
     for y, n1 in ((2000, 10), (2005, 12), (2010, 14)):
-        maps += ["--map", _tif(tmp_path / f"m{y}.tif", np.reshape([1] * n1 + [2] * (20 - n1), (4, 5)))]
-    out = tmp_path / "trend.csv"
+        maps += ["--landuse", _tif(tmp_path / f"m{y}.tif", np.reshape([1] * n1 + [2] * (20 - n1), (4, 5)))]
+    out = tmp_path / "trend"
     code, o, err = _run(["demand", "--method", "trend", *maps, "--target", "2015", "--out", str(out)], capsys)
     assert code == 0, err
-    assert pd.read_csv(out, encoding="utf-8-sig").cells.tolist() == [16, 4]
+    assert pd.read_csv(out / "demand.csv", encoding="utf-8-sig").cells.tolist() == [16, 4]
 
 
 def test_wuhan_cli_change_and_validate(shared_data, tmp_path, capsys):
     d = shared_data / "wuhan_plus"
-    code, o, err = _run(["change", "--from", str(d / "wh2005_refy.tif"), "--to", str(d / "wh2010_refy.tif"),
+    code, o, err = _run(["change", "--landuse", str(d / "wh2005_refy.tif"), str(d / "wh2010_refy.tif"),
                          "--years", "2005", "2010", "--out", str(tmp_path / "c")], capsys)
     assert code == 0, err
     assert "5,325,855 cells compared" in o
     man = json.loads((tmp_path / "c" / "manifest.json").read_text(encoding="utf-8"))
     assert man["timings_s"]["compute"] < 5  # ~0.25 s measured on an idle core; generous for a busy CI
-    code, o, err = _run(["validate", "--start", str(d / "wh2005_refy.tif"), "--observed", str(d / "wh2010_refy.tif"),
+    code, o, err = _run(["validate", "--landuse", str(d / "wh2005_refy.tif"), "--observed", str(d / "wh2010_refy.tif"),
                          "--simulated", str(d / "wh2005_refy.tif"), "--out", str(tmp_path / "v")], capsys)
     assert code == 0, err
     s = json.loads((tmp_path / "v" / "summary.json").read_text(encoding="utf-8"))

@@ -29,3 +29,26 @@ def case(model_id: str):
         return fn
 
     return deco
+
+
+@case("change")
+def _change_case(tmp: Path) -> list:
+    c = county()
+    return ["--landuse", c["landuse_2010"], c["landuse_2020"], "--years", "2010", "2020", "--zones", c["zones"],
+            "--zone-field", "name", "--scheme", "national6", "--lang", "zh"]
+
+
+@case("demand")
+def _demand_case(tmp: Path) -> list:
+    c = county()
+    return ["--landuse", c["landuse_2010"], c["landuse_2020"], "--years", "2010", "2020", "--target", "2025", "2030",
+            "--scenario", "cropland_protection", "--scheme", "national6"]
+
+
+@case("validate")
+def _validate_case(tmp: Path) -> list:
+    c = county()
+    # add "--fom-map" once io.rasters.write_raster writes band units (fom_categories.tif declares "-")
+    return ["--landuse", c["landuse_2010"], "--observed", c["landuse_2020"], "--simulated", c["landuse_2015"],
+            "--zones", c["zones_raster"], "--sample-rate", "0.5", "--seed", "3"]
+

@@ -7,6 +7,7 @@ consecutive); each map keeps its own nodata value and dtype.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,27 +25,147 @@ from ..core.errors import (
     MissingClassError,
 )
 from ..core.grid import GridSpec, ensure_aligned, grid_of, row_areas_ha
-from ..core.spec import ModelSpec, NumberIn, RasterIn, TableOut, VectorIn
+from ..core.spec import (
+    AnyOf,
+    Column,
+    Input,
+    Issue,
+    ModelSpec,
+    Output,
+    Present,
+    RasterIn,
+    TableOut,
+)
 from ..ops import transitions as _tr
 
+# --------------------------------------------------------------------------------------------
+# inputs shared by change, demand and validate (one definition, one meaning)
+# --------------------------------------------------------------------------------------------
+#: plausible calendar years of a land-use map or a target (a typo such as 20300 is refused)
+YEAR_MIN, YEAR_MAX = 1800, 2200
+
+
+def zone_inputs(zones_cls: type[Input] = Input) -> tuple[Input, ...]:
+    """zones (vector or raster, read by ``io.inputs.load_zones``), zone_field and zone_layer."""
+    return (
+        zones_cls("zones", kind="zones", label_zh="分区", required=AnyOf((Present("zone_field"), Present("zone_layer"))),
+                  doc="Zones for results by zone: a vector file (GeoPackage, Shapefile; with zone_field) or an "
+                      "integer raster of zone ids on the maps' grid (0 or nodata = outside)"),
+        Input("zone_field", kind="text", field_of="zones", label_zh="分区名称字段",
+              doc="Zone name field of a vector zones file (default: the feature numbers)"),
+        Input("zone_layer", kind="text", label_zh="分区图层", doc="Layer of a multi-layer vector zones file"),
+    )
+
+
+ZONE_INPUTS = zone_inputs()
+SCHEME = Input("scheme", kind="scheme", label_zh="分类体系", metavar="NAME|CSV",
+               doc="Class scheme: a built-in name (national6, clcd, globeland30, modis_igbp) or a CSV/XLSX with "
+                   "code, group, name_zh, name_en, colour (class names and colours; groups for rules)")
+ALIGN = Input("align", kind="flag", default=False, label_zh="重采样对齐",
+              doc="Resample rasters on other grids onto the grid of the first map (nearest neighbour)")
+LANG = Input("lang", kind="choice", choices=("en", "zh"), default="en", label_zh="语言",
+             doc="Language of class names in tables and charts")
+SCHEDULER = Input("scheduler", kind="text", label_zh="Dask 调度器", advanced=True, metavar="ADDRESS",
+                  doc="Address of a Dask distributed scheduler (default: local threads)")
+
+
+def year_from_name(name: str) -> int | None:
+    """The last 4-digit year (1800–2199) in a file name, e.g. wh2010_refy.tif -> 2010."""
+    m = re.findall(r"(?<!\d)(1[89]\d\d|2[01]\d\d)(?!\d)", str(name))
+    return int(m[-1]) if m else None
+
+
+def name_order_issue(key: str, names: Sequence[str | None], years: Sequence[int] = ()) -> tuple[Issue | None,
+                                                                                                 str | None]:
+    """(error, warning) about maps given out of time order, judged by the years in their file names.
+
+    Years in the names that decrease are an error (the maps are probably reversed, which flips every
+    gain and loss); names whose years differ from ``years`` given are a warning.
+    """
+    found = [year_from_name(n) if n else None for n in names]
+    if len(found) < 2 or any(y is None for y in found):
+        return None, None
+    ys = [int(y) for y in found if y is not None]
+    listed = ", ".join(f"{n} → {y}" for n, y in zip(names, ys))
+    if any(b < a for a, b in zip(ys[:-1], ys[1:])):
+        return Issue(key, f"the file names say {listed}: the maps are not oldest first; expected them in time order "
+                          f"(t1 first): give them in that order"), None
+    if years and list(years) != ys:
+        return None, (f"the years given ({', '.join(map(str, years))}) differ from those in the file names "
+                      f"({listed}); the years given are used")
+    return None, None
+
+
+def issues_of(fn: Any, *args: Any, **kw: Any) -> list[Issue]:
+    """The problems an ``InputValidationError`` raised by ``fn(*args, **kw)`` carries (none when it passes):
+    a step's check runs a loader for its checks and keeps collecting the other problems."""
+    try:
+        fn(*args, **kw)
+    except InputValidationError as err:
+        return [i if isinstance(i, Issue) else Issue("", str(i)) for i in err.issues]
+    return []
+
+
+def years_input(doc: str, *, required: bool | Any = False, name: str = "years",
+                aliases: tuple[str, ...] = ()) -> Input:
+    """A list of calendar years, oldest first (reversed or repeated years are an error)."""
+    return Input(name, kind="year", multiple=True, order="strictly_increasing", minimum=YEAR_MIN,
+                 maximum=YEAR_MAX, required=required, label_zh="年份" if name == "years" else "目标年份",
+                 doc=doc, aliases=aliases)
+
+
 SPEC = ModelSpec(
-    id="change", version="1", title_en="Land-use change analysis", title_zh="土地利用变化分析",
+    id="change", version="2", title_en="Land-use change analysis", title_zh="土地利用变化分析",
+    methods_ref="methods.md §7.1, §7.2",
+    doc="Transition matrix (cells, ha, km²), gains/losses/net/swap, single and comprehensive dynamic "
+        "degree (单一/综合土地利用动态度), by zone too, and a transition Sankey chart.",
+    examples=("landcarbon change --landuse lu2005.tif lu2010.tif --years 2005 2010 \\",
+              "    --zones districts.gpkg --zone-field name --out change_2005_2010/"),
     inputs=(
-        RasterIn("map1", doc="land-use map at t1 (integer class codes)", kind="categorical"),
-        RasterIn("map2", doc="land-use map at t2, same grid as map1", kind="categorical"),
-        NumberIn("year1", doc="year of map1", units="a", required=False),
-        NumberIn("year2", doc="year of map2", units="a", required=False),
-        VectorIn("zones", doc="zones (districts, counties …)", required=False),
+        RasterIn("landuse", required=True, multiple=True, label_zh="土地利用图", metavar="TIF",
+                 doc="The two land-use maps, t1 then t2 (GeoTIFF, integer class codes; any codes), on one grid "
+                     "(or set align)", aliases=("--from@0", "--to@1")),
+        years_input("Years of the two maps, oldest first (needed for the dynamic degrees): 2005 2010"),
+        *ZONE_INPUTS,
+        SCHEME,
+        Input("lc_count", kind="choice", choices=("loss", "gross"), default="loss", label_zh="综合动态度计数",
+              doc="Comprehensive dynamic degree: losses only (as printed by 李亚丽 et al.) or gains + losses "
+                  "(twice the former)"),
+        ALIGN,
+        Input("sankey", kind="flag", default=True, label_zh="桑基图",
+              doc="Draw the transition Sankey chart (sankey.png and a self-contained sankey.html)"),
+        LANG,
+        SCHEDULER,
     ),
     outputs=(
-        TableOut("transition_matrix", doc="rows = from (t1), columns = to (t2)",
-                 columns={"cells": "cells", "area_ha": "ha", "area_km2": "km2"}),
-        TableOut("class_change", columns={"area_t1_ha": "ha", "area_t2_ha": "ha", "gain_ha": "ha",
-                                          "loss_ha": "ha", "net_ha": "ha", "swap_ha": "ha",
-                                          "K_pct_per_year": "%/a"}),
-        TableOut("dynamic_degree", columns={"LC_pct_per_year": "%/a"}),
+        TableOut("transition_matrix_cells.csv", doc="Transition matrix N_jk in cells: rows = from (t1), columns = "
+                 "to (t2), with a total_t1 column and a total_t2 row", doc_zh="土地利用转移矩阵（像元数；行 = 期初，列 = 期末）",
+                 columns=(Column("total_t1", "cells"),)),
+        TableOut("transition_matrix_ha.csv", doc="Transition matrix in ha (rows = from, columns = to, with totals)",
+                 doc_zh="土地利用转移矩阵（公顷）", columns=(Column("total_t1", "ha"),)),
+        TableOut("transition_matrix_km2.csv", doc="Transition matrix in km² (rows = from, columns = to, with totals)",
+                 doc_zh="土地利用转移矩阵（平方千米）", columns=(Column("total_t1", "km2"),)),
+        TableOut("transitions_long.csv", doc="One row per unit ((all), each zone, (outside zones)) and (from, to) "
+                 "pair", doc_zh="逐分区、逐转移类型的面积（长表）",
+                 columns={"zone": "", "from_code": "", "to_code": "", "cells": "cells", "area_ha": "ha",
+                          "area_km2": "km2"}),
+        TableOut("class_change.csv", doc="Per unit and class: areas at t1 and t2, gain, loss, net, swap, single "
+                 "dynamic degree K (NaN and flagged for new classes; flagged below 0.5 % of the area)",
+                 doc_zh="各地类面积变化、转入转出与单一土地利用动态度",
+                 columns={"zone": "", "code": "", "area_t1_ha": "ha", "area_t2_ha": "ha", "gain_ha": "ha",
+                          "loss_ha": "ha", "net_ha": "ha", "swap_ha": "ha", "K_pct_per_year": "%/a"}),
+        TableOut("dynamic_degree.csv", doc="Per unit: area, changed area and share, comprehensive dynamic degree LC",
+                 doc_zh="综合土地利用动态度",
+                 columns={"zone": "", "area_ha": "ha", "changed_ha": "ha", "changed_share": "-",
+                          "LC_pct_per_year": "%/a"}),
+        Output("sankey.png", kind="figure", when=Present("sankey"), doc="Transition Sankey chart (PNG)",
+               doc_zh="土地利用转移桑基图（PNG）"),
+        Output("sankey.svg", kind="figure", when=Present("sankey"), doc="Transition Sankey chart (SVG, beside the "
+               "PNG, for print)", doc_zh="土地利用转移桑基图（SVG 矢量图）"),
+        Output("sankey.html", kind="html", when=Present("sankey"),
+               doc="Transition Sankey chart, a self-contained page that opens offline",
+               doc_zh="土地利用转移桑基图（离线网页）"),
     ),
-    methods_ref="methods.md §7.1, §7.2",
 )
 
 #: a class below this share of the area gets its single dynamic degree flagged [D]
@@ -380,3 +501,17 @@ def warn_small(df: pd.DataFrame) -> None:
     if len(small):
         warnings.warn(f"single dynamic degree is unstable for {len(small)} small or new class entries "
                       f"(flagged in K_flag)", LandcarbonWarning, stacklevel=2)
+
+
+def left_out(excluded: dict[str, int], n_cells: int, compared: int, names: Sequence[str]) -> dict[str, int]:
+    """Cells valid in one map but left out of the comparison (nodata in another map), per map name.
+
+    ``excluded`` is the ``excluded`` dict of a table (``nodata in <name>`` keys), ``n_cells`` the cells
+    of the grid and ``compared`` the cells on the common valid mask (sampled-out cells included).
+    """
+    out = {}
+    for nm in names:
+        n = int(n_cells) - int(excluded.get(f"nodata in {nm}", 0)) - int(compared)
+        if n > 0:
+            out[nm] = n
+    return out

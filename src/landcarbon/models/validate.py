@@ -26,23 +26,51 @@ from ..ops import transitions as _tr
 from . import change as _ch
 
 SPEC = ModelSpec(
-    id="validate", version="1", title_en="Validation of a simulated map", title_zh="模拟精度验证",
+    id="validate", version="2", title_en="Validation of a simulated map", title_zh="模拟精度验证",
+    methods_ref="methods.md §9",
+    doc="Accuracy of a simulated map: OA, Kappa, Figure of Merit (hits, misses, wrong hits, false alarms), "
+        "quantity and allocation disagreement, each beside the persistence baseline (nothing changes), overall "
+        "and by zone.",
+    examples=("landcarbon validate --landuse lu2005.tif --observed lu2010.tif --simulated sim2010.tif --out val/",),
     inputs=(
-        RasterIn("start", doc="land-use map at t1 (the simulation's start)"),
-        RasterIn("observed", doc="observed land-use map at t2"),
-        RasterIn("simulated", doc="simulated land-use map for t2"),
-        VectorIn("zones", required=False),
-        NumberIn("sample_rate", doc="share of cells used (PLUS uses 0.1)", minimum=0.0, maximum=1.0,
-                 default=1.0, required=False),
+        RasterIn("landuse", required=True, label_zh="起始土地利用图", metavar="TIF", aliases=("--start",),
+                 doc="Land-use map at t1, the simulation's start (GeoTIFF, integer class codes)"),
+        RasterIn("observed", required=True, label_zh="观测土地利用图", metavar="TIF",
+                 doc="Observed land-use map at t2, on the start map's grid"),
+        RasterIn("simulated", required=True, label_zh="模拟土地利用图", metavar="TIF",
+                 doc="Simulated land-use map for t2, on the start map's grid"),
+        *_ch.zone_inputs(VectorIn),
+        _ch.SCHEME,
+        NumberIn("sample_rate", units="-", minimum=0.0, exclusive_minimum=True, maximum=1.0, default=1.0,
+                 label_zh="抽样比例", doc="Share of the cells used (PLUS uses 0.1); the sample is fixed by seed"),
+        _ch.Input("seed", kind="integer", minimum=0, label_zh="随机种子",
+                  doc="Seed of the cell sample when sample_rate < 1 (default 0; recorded in the manifest)"),
+        _ch.ALIGN,
+        _ch.Input("fom_map", kind="flag", default=False, label_zh="FoM 分类图",
+                  doc="Also write fom_categories.tif (1 correct persistence, 2 hit, 3 miss, 4 wrong hit, "
+                      "5 false alarm, 0 = not compared)"),
+        _ch.LANG,
+        _ch.SCHEDULER,
     ),
     outputs=(
-        TableOut("metrics", columns={"simulated": "1", "persistence": "1"}),
-        TableOut("metrics_by_zone"),
-        TableOut("per_class", columns={"pa": "1", "ua": "1", "fom": "1"}),
-        TableOut("confusion_matrix", columns={"cells": "cells"}),
+        TableOut("metrics.csv", doc="Each metric for the simulation and the persistence baseline, and which "
+                 "direction is better", doc_zh="精度指标（模拟结果与不变基准对比）",
+                 columns={"metric": "", "simulated": "-", "persistence": "-", "better": ""}),
+        TableOut("metrics_by_zone.csv", doc="The metrics per unit ((all), each zone) and model (simulated, "
+                 "persistence)", doc_zh="分区精度指标",
+                 columns={"zone": "", "model": "", "oa": "-", "kappa": "-", "fom": "-", "hits": "cells"}),
+        TableOut("per_class.csv", doc="Producer's and user's accuracy and the per-class FoM",
+                 doc_zh="各地类生产者精度、用户精度与 FoM",
+                 columns={"code": "", "pa": "-", "ua": "-", "fom": "-", "hits": "cells"}),
+        TableOut("confusion_matrix.csv", doc="Confusion matrix in cells: rows = observed, columns = simulated, with "
+                 "totals", doc_zh="混淆矩阵（像元数；行 = 观测，列 = 模拟）",
+                 columns=(_ch.Column("total_observed", "cells"),)),
+        _ch.Output("fom_categories.tif", kind="raster", units="-", when=_ch.Present("fom_map"),
+                   doc="Agreement category per cell (uint8): 1 correct persistence, 2 hit, 3 miss, 4 wrong hit, "
+                       "5 false alarm, 0 = not compared", doc_zh="逐像元 FoM 分类图"),
     ),
-    methods_ref="methods.md §9",
 )
+
 
 #: metrics where a larger value is better (the rest: smaller is better)
 HIGHER_IS_BETTER = ("oa", "kappa", "fom", "pa_change", "ua_change", "hits")

@@ -1,15 +1,15 @@
-"""``landcarbon demand`` run: maps (and rules or a table) -> one demand CSV for the simulation.
+"""``landcarbon demand`` step: maps (and rules or a table) -> demand.csv for the simulation.
 
-The CSV (UTF-8 with BOM) has columns ``code,cells,area_ha`` for one target year or
+demand.csv (UTF-8 with BOM) has columns ``code,cells,area_ha`` for one target year or
 ``year,code,cells,area_ha`` for several; each year's cells add up to the valid cells of the start
-map (the last map) exactly. Beside it, ``<name>.manifest.json`` records inputs (with hashes),
-parameters, the transition probabilities used and how each year was projected.
+map (the last map) exactly. demand_details.json beside it records the transition probabilities
+used, the rules and how each year was projected; the runner writes the manifest (inputs with
+hashes, parameters).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,38 +19,144 @@ import pandas as pd
 
 from ..core.classes import ClassScheme
 from ..core.errors import InputValidationError
-from ..core.provenance import RunManifest
+from ..core.grid import grid_of
 from ..core.spec import Issue
-from ..io import read_table, write_csv, write_json
-from ..io.atomic import sha256_file
-from ..io.inputs import load_maps, load_scheme
+from ..io import align_to
+from ..io.inputs import load_scheme
 from ..models import change as _ch
 from ..models import demand as _dm
+from ..models.change import year_from_name
+from ..models.demand.rules import looks_like_fractions, names_groups
+from ..models.demand.table import parse_table
+from .runner import RunContext, run_model
 
-METHODS = ("markov", "trend", "table")
+#: file suffixes that mark ``out`` as a file name (the run folder holds demand.csv)
+_FILE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".json")
 
 
-def year_from_name(name: str) -> int | None:
-    """The last 4-digit year (1800–2199) in a file name, e.g. wh2010_refy.tif -> 2010."""
-    m = re.findall(r"(?<!\d)(1[89]\d\d|2[01]\d\d)(?!\d)", name)
-    return int(m[-1]) if m else None
-
-
-def _years(paths: Sequence[str | os.PathLike], years: Sequence[int] | None) -> list[int]:
+def _map_years(ctx: RunContext) -> tuple[list[int] | None, list[Issue], bool]:
+    """(years of the maps, problems, taken from the file names)."""
+    maps, years = ctx["landuse"], ctx["years"]
+    names = [Path(str(p)).name if isinstance(p, str | os.PathLike) else None for p in maps]
     if years:
-        if len(years) != len(paths):
-            raise InputValidationError([Issue("years", f"found {len(years)} years for {len(paths)} maps; expected "
-                                                       f"one year per map (e.g. 2005, 2010)")])
-        return [int(y) for y in years]
-    out = [year_from_name(Path(p).name) for p in paths]
-    if any(y is None for y in out):
-        raise InputValidationError([Issue("years", "the map years are not in the file names; give them (one per "
-                                                   "map, e.g. 2005, 2010)")])
-    return [int(y) for y in out if y is not None]
+        if len(years) != len(maps):
+            return None, [Issue("years", f"found {len(years)} year(s) for {len(maps)} maps; expected one year per "
+                                         f"map, oldest first (e.g. 2005 2010)")], False
+        order, _ = _ch.name_order_issue("landuse", names, years)
+        return list(years), [order] if order else [], False
+    guessed = [year_from_name(n) if n else None for n in names]
+    if any(y is None for y in guessed):
+        return None, [Issue("years", "the map years are not in the file names; give ⟨years⟩ (one per map, oldest "
+                                     "first, e.g. 2005 2010)")], True
+    ys = [int(y) for y in guessed if y is not None]
+    if any(b <= a for a, b in zip(ys[:-1], ys[1:])):
+        return None, [Issue("landuse", f"the years in the file names are {', '.join(map(str, ys))} "
+                                       f"({', '.join(n for n in names if n)}); expected the maps in increasing "
+                                       f"order, oldest first: give them in that order, or give ⟨years⟩")], True
+    return ys, [], True
 
 
-def _valid_cells(da: Any) -> tuple[int, list[int], float]:
-    """Valid cells of a map, its codes and its mean cell area (ha)."""
+def _does_nothing(key: str, why: str) -> Issue:
+    return Issue(key, f"{why}, so ⟨{key}⟩ would do nothing; drop it")
+
+
+def _rules(ctx: RunContext) -> tuple[tuple[Any, ...], list[Issue]]:
+    df = ctx.table("rules")
+    if df is None:
+        return (), []
+    try:
+        return _dm.rules_from_frame(df), []
+    except InputValidationError as err:
+        return (), [i if isinstance(i, Issue) else Issue("rules", str(i)) for i in err.issues]
+
+
+def check(ctx: RunContext) -> list[Issue]:  # noqa: C901 - one flat list of cheap checks
+    method, n = ctx["method"], len(ctx["landuse"])
+    issues: list[Issue] = []
+    if method == "markov" and n != 2:
+        issues.append(Issue("landuse", f"found {n} map(s); method markov uses exactly two (t1, t2): give two maps, "
+                                       f"or use method trend for three or more"))
+    if method == "trend" and n < 2:
+        issues.append(Issue("landuse", f"found {n} map; method trend needs two or more (three or more recommended)"))
+    if method == "table" and n != 1:
+        issues.append(Issue("landuse", f"found {n} maps; method table uses one, the simulation's start map: give "
+                                       f"only that map"))
+    if method == "table":
+        for key in ("years", "target"):
+            if ctx.get(key):
+                issues.append(_does_nothing(key, "method table takes its years from the table"))
+    elif not any(i.key == "landuse" for i in issues):
+        years, probs, _ = _map_years(ctx)
+        issues += probs
+        if years and ctx["target"]:
+            early = [t for t in ctx["target"] if t < years[-1]]
+            if early:
+                issues.append(Issue("target", f"found {', '.join(map(str, early))}, before the last map "
+                                              f"({years[-1]}); expected target years ≥ {years[-1]}"))
+    markov, flus = method == "markov", ctx["markov_origin"] == "flus"
+    for key in ("scenario", "rules"):
+        if ctx.given(key) and not markov:
+            issues.append(Issue(key, f"scenarios and rules adjust Markov transition probabilities, but method is "
+                                     f"{method}; use them with method markov, or drop ⟨{key}⟩"))
+    if ctx.given("table") and method != "table":
+        issues.append(_does_nothing("table", f"a demand table is used by method table, and method is {method}"))
+    if ctx.given("markov_origin") and not markov:
+        issues.append(_does_nothing("markov_origin", f"method is {method}, not markov"))
+    if ctx.given("fractional") and (not markov or flus):
+        issues.append(_does_nothing("fractional", "only the Markov projection from t2 has fractional horizons"))
+    if ctx.given("start_mask") and (not markov or flus):
+        issues.append(_does_nothing("start_mask", "only the Markov projection from t2 has a start vector"))
+    if ctx.given("rescale") and method == "markov":
+        issues.append(_does_nothing("rescale", "a Markov demand always adds up to the start map's valid cells"))
+    if ctx.given("fixed") and not (method == "table" and ctx["rescale"]):
+        issues.append(_does_nothing("fixed", "fixed classes are kept only when a demand table is rescaled "
+                                             "(method table with ⟨rescale⟩)"))
+    rules, probs = _rules(ctx)
+    issues += probs
+    scenario = _dm.get_scenario(ctx["scenario"]) if ctx.get("scenario") else None
+    all_rules = (*(scenario.rules if scenario else ()), *rules)
+    if ctx.given("scheme") and not names_groups(all_rules):
+        issues.append(_does_nothing("scheme", "the class scheme only says which codes belong to the groups named "
+                                              "by scenario rules, and no rule names a group"))
+    elif markov and names_groups(all_rules) and not ctx.given("scheme"):
+        issues.append(Issue("scheme", "the scenario rules name land-use groups (cropland, built_up …), but no class "
+                                      "scheme was given to say which codes belong to them; give ⟨scheme⟩ (a "
+                                      "built-in name or a code,group table) or use class codes in the rules"))
+    if ctx.get("scheme") is not None:
+        issues += _ch.issues_of(load_scheme, ctx["scheme"])
+    if rules and looks_like_fractions(rules) and not ctx["allow_implausible"]:
+        vals = ", ".join(f"{r.change * 100:g}" for r in rules[:4])
+        issues.append(Issue("rules", f"every change_pct is below 1 in size ({vals}); change_pct is in percent, so "
+                                     f"these look like fractions (−0.7 for −70 %?): multiply them by 100, or set "
+                                     f"⟨allow_implausible⟩ if you mean changes below 1 %"))
+    elif ctx.given("allow_implausible") and not rules:
+        issues.append(_does_nothing("allow_implausible", "it only accepts rules tables whose changes look like "
+                                                         "fractions, and no rules were given"))
+    table = ctx.table("table") if method == "table" else None
+    if table is not None:
+        try:
+            df = parse_table(table)
+        except InputValidationError as err:
+            issues += [i if isinstance(i, Issue) else Issue("table", str(i)) for i in err.issues]
+        else:
+            codes = set(int(c) for c in df["code"])
+            unknown = [c for c in ctx["fixed"] if c not in codes]
+            if unknown:
+                issues.append(Issue("fixed", f"codes {unknown} are not in the demand table (its codes are "
+                                             f"{sorted(codes)}); expected codes of the table"))
+    return issues
+
+
+def _maps(ctx: RunContext) -> list[Any]:
+    das = [ctx.raster("landuse", index=i) for i in range(len(ctx["landuse"]))]
+    if ctx["align"] and any(grid_of(d) != grid_of(das[0]) for d in das[1:]):
+        das = [das[0], *(d if grid_of(d) == grid_of(das[0]) else align_to(d, das[0]) for d in das[1:])]
+        ctx.warn("maps on other grids were resampled onto the grid of the first map (nearest neighbour)")
+    return das
+
+
+def _start_cells(da: Any) -> tuple[int, list[int], float]:
+    """Valid cells of the start map, its codes and its mean cell area (ha)."""
     m = _ch.as_map(da, "start map")
     codes = _ch.find_codes([m])
     tt = _ch.transition_matrix(da, da, codes=codes)
@@ -58,91 +164,91 @@ def _valid_cells(da: Any) -> tuple[int, list[int], float]:
     return n, list(codes), float(tt.area_ha.sum() / n) if n else float("nan")
 
 
+def _matrix(v: pd.DataFrame) -> dict[str, Any]:
+    return {"index": [int(i) for i in v.index], "columns": [int(c) for c in v.columns],
+            "values": np.asarray(v.to_numpy(), dtype=float).tolist()}
+
+
+def execute(ctx: RunContext) -> dict[str, Any]:
+    out = Path(ctx.run.out)
+    if out.suffix.lower() in _FILE_SUFFIXES:
+        raise InputValidationError([Issue("out", f"found {out.name}, a file name; ⟨out⟩ is the run folder (demand.csv "
+                                                 f"is written inside it): give a folder, e.g. {out.stem}/")])
+    method = ctx["method"]
+    sch = load_scheme(ctx["scheme"]) if ctx.get("scheme") is not None else None
+    das = _maps(ctx)
+    targets = list(ctx["target"])
+    target = targets if len(targets) > 1 else (targets[0] if targets else None)
+    ys: list[int] = []
+    if method != "table":
+        ys, _, from_names = _map_years(ctx)
+        _, differ = _ch.name_order_issue("landuse", [Path(str(p)).name for p in ctx["landuse"]], ys)
+        if differ:
+            ctx.warn(differ)
+        if from_names:
+            ctx.warn("map years taken from the file names: " + ", ".join(
+                f"{Path(str(p)).name} → {y}" for p, y in zip(ctx["landuse"], ys)))
+    with ctx.progress.step(f"demand ({method})", total=1) as advance, ctx.manifest.timed("compute"):
+        if method == "markov":
+            rules, _ = _rules(ctx)
+            df = _dm.markov(das[0], das[1], (ys[0], ys[1]), target, scenario=ctx.get("scenario"),
+                            rules=rules or None, scheme=sch, fractional=ctx["fractional"],
+                            markov_origin=ctx["markov_origin"], start=ctx["start_mask"])
+        elif method == "trend":
+            df = _dm.trend(das, ys, target, rescale=ctx["rescale"])
+        else:
+            n, codes, cell_ha = _start_cells(das[-1])
+            df = _dm.from_table(ctx.table("table"), total_cells=n, codes=codes, cell_area_ha=cell_ha,
+                                rescale=ctx["rescale"], fixed=list(ctx["fixed"]))
+        advance(1)
+    total = int(df.attrs["start_cells"])
+    _dm.check_total(df, total)
+    attrs = dict(df.attrs)
+    if method == "markov" and ctx["start_mask"] == "map2" and ctx["markov_origin"] == "landcarbon":
+        left = total - int(attrs.get("common_cells", total))
+        if left > 0:
+            ctx.warn(f"{left:,} valid cells of the last map are nodata in the first map and were left out of the "
+                     f"transition probabilities (they count in the start vector)",
+                     area_ha=left * float(attrs["cell_area_ha"]) if np.isfinite(attrs["cell_area_ha"]) else None)
+    ctx.manifest.parameters.update({"years": ys, "target": targets, "start_cells": total})
+    details: dict[str, Any] = {"method": method, "years": ys, "targets": targets, "start_cells": total}
+    for key in ("P", "P_observed", "P_annual", "shares"):
+        if attrs.get(key) is not None:
+            details[key] = _matrix(attrs[key])
+    for key in ("projection", "rules", "slope_per_year", "scenario", "start_vector", "cell_area_ha",
+                "P_annual_note", "rescaled"):
+        if key in attrs:
+            details[key] = attrs[key]
+    out_df = pd.DataFrame(df)
+    out_df.attrs = {}
+    ctx.run.write_table(out_df, "demand.csv")
+    ctx.run.write_json(details, "demand_details.json")
+    projection = {str(k): v for k, v in (attrs.get("projection") or {}).items()}
+    return {
+        "headline": [{"label": "start map valid cells (each year's total)", "value": total, "unit": "cells"},
+                     {"label": "method", "value": method if method != "markov" else
+                      f"markov ({attrs.get('scenario') or 'natural_trend'})", "unit": ""},
+                     *([{"label": "target years", "value": ", ".join(map(str, targets)), "unit": ""}]
+                       if targets else [])],
+        "main_outputs": ["demand.csv", "demand_details.json"],
+        "method": method, "start_cells": total, "targets": targets, "rows": len(out_df),
+        "projection": projection or None, "scenario": attrs.get("scenario"),
+        "demand": out_df.to_dict(orient="records"),
+    }
+
+
 def run_demand(maps: Sequence[str | os.PathLike], out: str | os.PathLike, *, years: Sequence[int] | None = None,
                targets: Sequence[int] = (), method: str = "markov", scenario: str | None = None,
                rules: str | os.PathLike | None = None, table: str | os.PathLike | None = None,
                scheme: str | ClassScheme | None = None, fractional: str = "eigen",
                markov_origin: str = "landcarbon", start: str = "map2", rescale: bool = False,
-               fixed: Sequence[int] = (), align: bool = False) -> dict[str, Any]:
-    """Compute a demand table and write it to the CSV file ``out`` (atomically) with its manifest."""
-    outp = Path(out)
-    if outp.suffix.lower() != ".csv":
-        raise InputValidationError([Issue("out", f"found {outp}; expected a .csv file name for the demand "
-                                                 f"table")])
-    if method not in METHODS:
-        raise InputValidationError([Issue("method", f"found {method!r}; expected one of {METHODS}")])
-    if not maps:
-        raise InputValidationError([Issue("maps", "no land-use maps were given; expected one or more (the last "
-                                                  "one is the simulation's start)")])
-    sch = None if scheme is None else load_scheme(scheme)
-    man = RunManifest(command="demand", model=_dm.SPEC.id, model_version=_dm.SPEC.version)
-    tg = sorted({int(t) for t in targets})
-    if method != "table" and not tg:
-        raise InputValidationError([Issue("targets", "no target year was given; expected at least one (e.g. "
-                                                     "2030)")])
-    if (scenario or rules) and method != "markov":
-        raise InputValidationError([Issue("scenario" if scenario else "rules",
-                                          f"scenario and rules adjust Markov transition probabilities, but method is "
-                                          f"{method!r}; use them with method 'markov'")])
-    with man.timed("read"):
-        das = load_maps(list(maps), align=align, roles=[f"map{i + 1}" for i in range(len(maps))])
-        for i, (p, d) in enumerate(zip(maps, das)):
-            man.add_input(f"map{i + 1}", str(p), sha256_file(p), nodata=d.rio.nodata, dtype=str(d.dtype))
-        rules_df = None
-        if rules is not None:
-            rules_df = read_table(rules)
-            man.add_input("rules", str(rules), sha256_file(rules))
-        table_df = None
-        if table is not None:
-            table_df = read_table(table)
-            man.add_input("table", str(table), sha256_file(table))
-    with man.timed("compute"):
-        if method == "markov":
-            if len(das) != 2:
-                raise InputValidationError([Issue("maps", f"found {len(das)} maps; method 'markov' uses exactly "
-                                                          f"two: give two maps, or use method 'trend' for three or "
-                                                          f"more")])
-            ys = _years(maps, years)
-            df = _dm.markov(das[0], das[1], (ys[0], ys[1]), tg if len(tg) > 1 else tg[0], scenario=scenario,
-                            rules=rules_df, scheme=sch, fractional=fractional, markov_origin=markov_origin,
-                            start=start)
-        elif method == "trend":
-            ys = _years(maps, years)
-            df = _dm.trend(das, ys, tg if len(tg) > 1 else tg[0], rescale=rescale)
-        else:
-            if table_df is None:
-                raise InputValidationError([Issue("table", "method 'table' needs a demand table (columns code, "
-                                                           "cells or area_ha, optionally year)")])
-            n, codes, cell_ha = _valid_cells(das[-1])
-            df = _dm.from_table(table_df, total_cells=n, codes=codes, cell_area_ha=cell_ha, rescale=rescale,
-                                fixed=fixed)
-            ys = [int(y) for y in years] if years else []
-    total = int(df.attrs["start_cells"])
-    _dm.check_total(df, total)
-    attrs = dict(df.attrs)
-    man.parameters.update({"method": method, "years": ys, "targets": tg, "scenario": scenario,
-                           "scheme": None if sch is None else sch.name, "fractional": fractional,
-                           "markov_origin": markov_origin, "start": start, "rescale": rescale,
-                           "fixed": list(fixed), "start_cells": total})
-    extra: dict[str, Any] = {}
-    for key in ("P", "P_observed", "P_annual", "shares"):
-        if attrs.get(key) is not None:
-            v = attrs[key]
-            extra[key] = {"index": [int(i) for i in v.index], "columns": [int(c) for c in v.columns],
-                          "values": np.asarray(v.to_numpy(), dtype=float).tolist()}
-    for key in ("projection", "rules", "slope_per_year", "scenario", "start_vector", "cell_area_ha",
-                "P_annual_note"):
-        if key in attrs:
-            extra[key] = attrs[key]
-    out_df = pd.DataFrame(df)
-    out_df.attrs = {}
-    with man.timed("write"):
-        write_csv(out_df, outp)
-    man.outputs.append(outp.name)
-    manifest = man.finish()
-    manifest["demand"] = extra
-    mpath = outp.with_name(outp.stem + ".manifest.json")
-    write_json(manifest, mpath)
-    return {"out": str(outp), "manifest": str(mpath), "method": method, "start_cells": total,
-            "targets": tg, "rows": len(out_df), "projection": attrs.get("projection"),
-            "scenario": attrs.get("scenario"), "table": out_df}
+               fixed: Sequence[int] = (), align: bool = False, overwrite: bool = True) -> dict[str, Any]:
+    """Compute a demand table into the run folder ``out`` (demand.csv, demand_details.json, manifest)."""
+    values = {"landuse": list(maps), "years": list(years) if years else None, "target": list(targets) or None,
+              "method": method, "scenario": scenario, "rules": rules, "table": table, "scheme": scheme,
+              "fractional": fractional, "markov_origin": markov_origin, "start_mask": start, "rescale": rescale,
+              "fixed": list(fixed) or None, "align": align}
+    return run_model("demand", values, out=out, overwrite=overwrite)
+
+
+__all__ = ["check", "execute", "run_demand", "year_from_name"]

@@ -111,6 +111,7 @@ def markov(map1: Any, map2: Any, years: tuple[int, int], target_year: int | Sequ
         "P": pd.DataFrame(p, index=list(codes_t), columns=list(codes_t)),
         "P_observed": pd.DataFrame(p_obs, index=list(codes_t), columns=list(codes_t)),
         "scenario": scen_name, "rules": [r.__dict__ for r in rule_t], "start_cells": total,
+        "common_cells": int(n.sum()),
         "start_vector": s0.astype(np.int64).tolist(), "markov_origin": markov_origin, "start": start,
         "cell_area_ha": cell_ha})
     return df

@@ -12,6 +12,8 @@ import pandas as pd
 
 from ...core.classes import GROUP_NAMES_ZH, GROUPS, ClassScheme
 from ...core.errors import InputValidationError, MissingClassError
+from ...core.spec import Issue
+from ...core.validation import did_you_mean
 from .. import change as _ch
 
 
@@ -31,6 +33,7 @@ class Rule:
     to: str
     change: float
     source: str = ""
+    row: int | None = None  # data row of a rules table (user rules)
 
 
 @dataclass(frozen=True)
@@ -87,52 +90,112 @@ def get_scenario(name: str) -> Scenario:
 
 
 def rules_from_frame(df: pd.DataFrame) -> tuple[Rule, ...]:
-    """Rules from a table with columns ``from``, ``to`` and ``change_pct`` (percent, −70 = −70 %)."""
+    """Rules from a table with columns ``from``, ``to`` and ``change_pct`` (percent, −70 = −70 %).
+
+    Every bad row is reported at once (an ``InputValidationError`` with one issue per row, key
+    ``rules``): a change that is not a number or below −100 %, a selector that is not a class code,
+    ``*`` or a group (with a did-you-mean).
+    """
     cols = {str(c).strip().lower(): c for c in df.columns}
     miss = [c for c in ("from", "to", "change_pct") if c not in cols]
     if miss:
         raise InputValidationError(f"rules table has columns {list(df.columns)}; missing {miss}. Expected "
                                    f"from, to, change_pct (e.g. cropland, built_up, -70)")
-    out = []
-    for i, r in df.iterrows():
+    out, issues = [], []
+    for n, (_, r) in enumerate(df.iterrows(), start=1):
+        raw = r[cols["change_pct"]]
         try:
-            ch = float(r[cols["change_pct"]]) / 100.0
+            ch = float(raw) / 100.0
         except (TypeError, ValueError):
-            raise InputValidationError(f"rules row {i + 1}: change_pct {r[cols['change_pct']]!r} is not a "
-                                       f"number") from None
+            issues.append(Issue("rules", f"row {n}: change_pct {raw!r} is not a number; expected percent "
+                                         f"(e.g. -70 for −70 %)"))
+            continue
         if not math.isfinite(ch) or ch < -1:
-            raise InputValidationError(f"rules row {i + 1}: change_pct {ch * 100:g}; expected a number ≥ −100")
-        out.append(Rule(str(r[cols["from"]]).strip(), str(r[cols["to"]]).strip(), ch,
-                        str(r[cols["source"]]) if "source" in cols else "user rules"))
+            issues.append(Issue("rules", f"row {n}: change_pct {ch * 100:g}; expected a number ≥ −100 (percent: "
+                                         f"−100 stops the transition)"))
+            continue
+        fr, to = str(r[cols["from"]]).strip(), str(r[cols["to"]]).strip()
+        for sel in (fr, to):
+            msg = selector_problem(sel)
+            if msg:
+                issues.append(Issue("rules", f"row {n}: {msg}"))
+        out.append(Rule(fr, to, ch, str(r[cols["source"]]) if "source" in cols else "user rules", row=n))
+    if issues:
+        raise InputValidationError(issues)
     return tuple(out)
+
+
+def looks_like_fractions(rules: Sequence[Rule]) -> bool:
+    """True when every non-zero change of user rules is below 1 % in size: the table probably holds
+    fractions (−0.7 meant as −70 %) where percent is expected."""
+    vals = [abs(r.change * 100) for r in rules if r.change != 0]
+    return bool(vals) and all(v < 1 for v in vals)
+
+
+_SEL_ALIAS = {"built-up": "built_up", "builtup": "built_up", "construction": "built_up", "urban": "built_up",
+              "farmland": "cropland", "grass": "grassland", "bare": "unused"}
+_ANY = ("*", "any", "all", "全部")
+
+
+def _parts(sel: str) -> list[str]:
+    return [p.strip() for p in str(sel).replace(",", "|").split("|")]
+
+
+def _group(p: str) -> str | None:
+    zh = {v: k for k, v in GROUP_NAMES_ZH.items()}
+    g = zh.get(p, _SEL_ALIAS.get(p.lower(), p.lower()))
+    return g if g in GROUPS else None
+
+
+def _is_code(p: str) -> bool:
+    try:
+        float(p)
+    except ValueError:
+        return False
+    return True
+
+
+def selector_problem(sel: str) -> str | None:
+    """Why a rule selector is not a class code, ``*`` or a group (with a did-you-mean), or None."""
+    for p in _parts(sel):
+        if p in _ANY or _is_code(p) or _group(p) is not None:
+            continue
+        near = did_you_mean(p.lower(), [*GROUPS, *_SEL_ALIAS])
+        return f"selector {p!r} is not a class code, '*' or a group{near}; the groups are {', '.join(GROUPS)}"
+    return None
+
+
+def names_groups(rules: Iterable[Rule]) -> bool:
+    """True when a rule selects classes by group (so a class scheme is needed)."""
+    return any(_group(p) is not None for r in rules for sel in (r.from_, r.to) for p in _parts(sel)
+               if p not in _ANY and not _is_code(p))
 
 
 def _select(sel: str, codes: Sequence[int], scheme: ClassScheme | None) -> list[int]:
     out: list[int] = []
-    zh = {v: k for k, v in GROUP_NAMES_ZH.items()}
-    alias = {"built-up": "built_up", "builtup": "built_up", "construction": "built_up", "urban": "built_up",
-             "farmland": "cropland", "grass": "grassland", "bare": "unused"}
-    for part in str(sel).replace(",", "|").split("|"):
-        p = part.strip()
-        if p in ("*", "any", "all", "全部"):
+    for p in _parts(sel):
+        if p in _ANY:
             out.extend(codes)
             continue
-        try:
+        if _is_code(p):
             c = int(float(p))
             if c not in codes:
                 raise MissingClassError(f"rule class {c} is not among the map's classes {list(codes)}", [c])
             out.append(c)
             continue
-        except ValueError:
-            pass
-        g = zh.get(p, alias.get(p.lower(), p.lower()))
-        if g not in GROUPS:
-            raise InputValidationError(f"rule selector {p!r}: expected a class code, '*' or a group "
-                                       f"({', '.join(GROUPS)})")
+        g = _group(p)
+        if g is None:
+            raise InputValidationError(f"rule {selector_problem(p)}")
         if scheme is None:
             raise InputValidationError(f"rule selector {p!r} names a land-use group, but no class scheme was "
                                        f"given to say which codes belong to it; give scheme (a built-in name or "
                                        f"a code,group table) or use class codes in the rules")
+        uncovered = [c for c in codes if c not in scheme]
+        if uncovered:
+            raise MissingClassError(f"class codes {uncovered} of the maps are not in the class scheme {scheme.name!r}, "
+                                    f"so the rule selector {p!r} cannot tell their group; give a scheme that lists "
+                                    f"every code of the maps (code, group), or use class codes in the rules",
+                                    uncovered)
         out.extend(c for c in codes if c in scheme and scheme[c].group == g)
     return sorted(set(out))
 
@@ -147,13 +210,30 @@ def apply_rules(p: np.ndarray, codes: Sequence[int], rules: Iterable[Rule], *,
     p = np.asarray(p, dtype=np.float64)
     codes = [int(c) for c in codes]
     factor = np.ones_like(p)
+    rules = tuple(rules)
+    selected = 0
     for r in rules:
         fr = _select(r.from_, codes, scheme)
         to = _select(r.to, codes, scheme)
+        selected += sum(j != k for j in fr for k in to)
+        if r.row is not None and not any(j != k for j in fr for k in to):
+            what = "selects no class of the maps" if not (fr and to) else "selects only the class itself (j = k)"
+            raise InputValidationError([Issue("rules", f"row {r.row} ({r.from_} → {r.to}, {r.change * 100:+g} %) "
+                                                       f"{what}, so it would change nothing; a rule scales the "
+                                                       f"transitions from one class to other classes: fix or "
+                                                       f"drop the row")])
         for j in fr:
             for k in to:
                 if j != k:
                     factor[codes.index(j), codes.index(k)] *= 1.0 + r.change
+    if rules and not selected:
+        groups = sorted({scheme[c].group for c in codes if c in scheme}) if scheme is not None else []
+        raise InputValidationError([Issue("scenario", f"none of the scenario rules selects a transition between the "
+                                                      f"maps' classes {codes}"
+                                                      f"{f' (their groups in scheme {scheme.name!r}: ' if groups else ''}"
+                                                      f"{', '.join(groups)}{')' if groups else ''}, so the scenario "
+                                                      f"would change nothing: check that the class scheme matches "
+                                                      f"the maps")])
     out = p * factor
     np.fill_diagonal(out, 0.0)
     off = out.sum(axis=1)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import InputValidationError, MissingClassError
+from ...core.spec import Issue
 from .markov import largest_remainder
 
 
@@ -27,6 +28,57 @@ def _frame(years: list[int], multi: bool, codes: Sequence[int], cells: list[np.n
     return pd.concat(parts, ignore_index=True)
 
 
+def _rows(rows: list[int]) -> str:
+    return f"row {rows[0]} holds" if len(rows) == 1 else f"rows {', '.join(map(str, rows))} hold"
+
+
+def parse_table(table: pd.DataFrame, *, cell_area_ha: float | None = None) -> pd.DataFrame:
+    """The demand table as ``[year,] code, value`` (value in cells), or an ``InputValidationError`` with
+    every problem at once (key ``table``): columns missing, missing or non-numeric cells, negative
+    values, a code listed twice for one year (naming both rows). Row numbers count data rows from 1.
+    With only ``area_ha``, ``cell_area_ha`` converts it to cells (None: the values are not converted)."""
+    cols = {str(c).strip().lower(): c for c in table.columns}
+    if "code" not in cols or not ({"cells", "area_ha"} & set(cols)):
+        raise InputValidationError([Issue("table", f"demand table has columns {list(table.columns)}; expected code "
+                                                   f"and cells (or area_ha), optionally year")])
+    df = pd.DataFrame({"code": pd.to_numeric(table[cols["code"]], errors="coerce")})
+    if "year" in cols:
+        df.insert(0, "year", pd.to_numeric(table[cols["year"]], errors="coerce"))
+    if "cells" in cols:
+        vals = pd.to_numeric(table[cols["cells"]], errors="coerce")
+    else:
+        if cell_area_ha is not None and not (cell_area_ha > 0):
+            raise InputValidationError([Issue("table", "demand table gives area_ha but the start map's cell area "
+                                                       "is unknown (no georeferencing); give cells")])
+        vals = pd.to_numeric(table[cols["area_ha"]], errors="coerce") / float(cell_area_ha or 1.0)
+    df["value"] = vals
+    df.index = pd.RangeIndex(1, len(df) + 1)
+    issues = []
+    for row in df.index[df.isna().any(axis=1)]:
+        issues.append(Issue("table", f"row {row} holds a missing or non-numeric value; expected numbers in every "
+                                     f"column"))
+    neg = [int(r) for r in df.index[df["value"] < 0]]
+    if neg:
+        issues.append(Issue("table", f"{_rows(neg)} negative demand; expected cells ≥ 0"))
+    if not issues:
+        frac = [int(r) for r in df.index[(df["code"] != df["code"].round())]]
+        if frac:
+            issues.append(Issue("table", f"{_rows(frac)} a class code that is not a whole number; expected "
+                                         f"integer codes"))
+    if not issues:
+        keys = ["year", "code"] if "year" in df.columns else ["code"]
+        dup = df[df.duplicated(keys, keep=False)]
+        for key, g in dup.groupby(keys, sort=True):
+            key = key if isinstance(key, tuple) else (key,)
+            what = ", ".join(f"{k} {int(v)}" for k, v in zip(keys, key))
+            issues.append(Issue("table", f"rows {' and '.join(map(str, g.index))} both give {what}; expected one row "
+                                         f"per {' and '.join(keys)}: drop or merge the duplicates"))
+    if issues:
+        raise InputValidationError(issues)
+    df["code"] = df["code"].astype(np.int64)
+    return df
+
+
 def from_table(table: pd.DataFrame, *, total_cells: int, codes: Sequence[int] | None = None,
                cell_area_ha: float | None = None, rescale: bool = False,
                fixed: Sequence[int] = ()) -> pd.DataFrame:
@@ -39,32 +91,13 @@ def from_table(table: pd.DataFrame, *, total_cells: int, codes: Sequence[int] | 
     have a row (codes not in the map are allowed).
     """
     cols = {str(c).strip().lower(): c for c in table.columns}
-    if "code" not in cols or not ({"cells", "area_ha"} & set(cols)):
-        raise InputValidationError(f"demand table has columns {list(table.columns)}; expected code and cells "
-                                   f"(or area_ha), optionally year")
-    df = pd.DataFrame({"code": pd.to_numeric(table[cols["code"]], errors="coerce")})
-    if "year" in cols:
-        df.insert(0, "year", pd.to_numeric(table[cols["year"]], errors="coerce"))
-    if "cells" in cols:
-        vals = pd.to_numeric(table[cols["cells"]], errors="coerce")
-    else:
-        if not cell_area_ha:
-            raise InputValidationError("demand table gives area_ha but the cell area is unknown; give cells")
-        vals = pd.to_numeric(table[cols["area_ha"]], errors="coerce") / float(cell_area_ha)
-    df["value"] = vals
-    if df.isna().any().any():
-        bad = df[df.isna().any(axis=1)].index[0] + 1
-        raise InputValidationError(f"demand table row {bad} holds a missing or non-numeric value")
-    if (df["value"] < 0).any():
-        raise InputValidationError("demand table holds negative cells; expected counts ≥ 0")
-    df["code"] = df["code"].astype(np.int64)
+    if "cells" not in cols and "area_ha" in cols and not cell_area_ha:
+        raise InputValidationError("demand table gives area_ha but the cell area is unknown; give cells")
+    df = parse_table(table, cell_area_ha=cell_area_ha)
     multi = "year" in df.columns
     groups = df.groupby("year", sort=True) if multi else [(None, df)]
     out_years, out_cells, out_codes = [], [], None
     for y, g in groups:
-        if g["code"].duplicated().any():
-            raise InputValidationError(f"demand table{'' if y is None else f' ({int(y)})'} lists code "
-                                       f"{int(g['code'][g['code'].duplicated()].iloc[0])} twice")
         g = g.sort_values("code")
         gc = [int(c) for c in g["code"]]
         if codes is not None:
