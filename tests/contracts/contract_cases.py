@@ -52,3 +52,23 @@ def _validate_case(tmp: Path) -> list:
     return ["--landuse", c["landuse_2010"], "--observed", c["landuse_2020"], "--simulated", c["landuse_2015"],
             "--zones", c["zones_raster"], "--sample-rate", "0.5", "--seed", "3"]
 
+
+@case("simulate")
+def _simulate_case(tmp: Path) -> list:
+    import numpy as np
+    import pandas as pd
+    import rasterio
+
+    c = county()
+    with rasterio.open(c["landuse_2020"]) as src:
+        a = src.read(1)
+        codes, n = np.unique(a[a != src.nodata], return_counts=True)
+    cells = dict(zip(codes.tolist(), n.tolist()))
+    cells[5] += 150                                   # built-up grows, cropland pays
+    cells[1] -= 150
+    pd.DataFrame({"year": 2025, "code": list(cells), "cells": list(cells.values())}).to_csv(tmp / "demand.csv",
+                                                                                            index=False)
+    return ["--calibrate-from", c["landuse_2010"], "--calibrate-to", c["landuse_2015"], "--landuse", c["landuse_2020"],
+            "--driver", c["dem"], "--driver", c["dist_road"], "--demand", tmp / "demand.csv",
+            "--line", f"eco_redline={c['eco_redline']}", "--line", f"urban_boundary={c['urban_boundary_gpkg']}",
+            "--pools", c["pools"], "--seed", "3", "--trees", "5", "--sample-rate", "0.2", "--jobs", "1"]

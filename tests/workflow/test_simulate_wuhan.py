@@ -61,22 +61,24 @@ def wuhan(shared_data, tmp_path_factory):
 
 
 def _args(w, out, *extra):
+    # the new spellings (--landuse, --categorical-driver); --start and PATH:categorical still work, with a
+    # deprecation line on stderr (tests/cli/test_bad_input_simulate.py)
     return ["simulate", "--calibrate-from", str(w / "wh2003_refy.tif"), "--calibrate-to",
-            str(w / "wh2005_refy.tif"), "--start", str(w / "wh2005_refy.tif"),
+            str(w / "wh2005_refy.tif"), "--landuse", str(w / "wh2005_refy.tif"),
             "--driver", str(w / "wh_df_dem.tif"), "--driver", str(w / "wh_Pop.tif"),
-            "--driver", f"{w / 'wh_soiltype.tif'}:categorical", "--restrict", str(w / "WaterWuhan.tif"),
+            "--categorical-driver", str(w / "wh_soiltype.tif"), "--restrict", str(w / "WaterWuhan.tif"),
             "--demand", str(w / "demand.csv"), "--seed", "7", "--trees", "10", "--jobs", "1", "--sample-rate", "0.1",
             "--out", str(out), *extra]
 
 
 def test_wuhan_window_simulation(wuhan, tmp_path):
     w, a05, nd05, a10, nd10, target = wuhan
-    sim_path = tmp_path / "sim.tif"
-    main(_args(w, sim_path, "--pools", str(w / "pools.csv")))
+    run = tmp_path / "sim_run"                     # --out is a run folder; the map is sim.tif inside it
+    sim_path = run / "sim.tif"
+    main(_args(w, run, "--pools", str(w / "pools.csv")))
     with rasterio.open(sim_path) as src:
         sim = src.read(1)
         assert src.nodata == nd05 and src.dtypes[0] == "int8"
-    run = tmp_path / "sim_run"
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["seeds"]["simulate"] == 7
@@ -116,7 +118,7 @@ def test_wuhan_demand_total_mismatch_is_one_line_error(wuhan, tmp_path, capsys):
     dem.loc[0, "cells"] += 3
     bad = tmp_path / "bad.csv"
     dem.to_csv(bad, index=False)
-    args = _args(w, tmp_path / "x.tif")
+    args = _args(w, tmp_path / "x")
     args[args.index("--demand") + 1] = str(bad)
     with pytest.raises(SystemExit) as exc:
         main(args)
@@ -128,7 +130,7 @@ def test_wuhan_demand_total_mismatch_is_one_line_error(wuhan, tmp_path, capsys):
 def test_wuhan_driver_on_other_grid_needs_align(wuhan, tmp_path, capsys):
     w, *_ = wuhan
     _crop(w / "wh_Pop.tif", tmp_path / "pop_shift.tif", Window(1, 1, 300, 300))
-    args = _args(w, tmp_path / "x.tif")
+    args = _args(w, tmp_path / "x")
     args[args.index(str(w / "wh_Pop.tif"))] = str(tmp_path / "pop_shift.tif")
     with pytest.raises(SystemExit) as exc:
         main(args)

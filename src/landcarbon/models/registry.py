@@ -59,7 +59,7 @@ MODELS: dict[str, Model] = {m.id: m for m in (
     Model("carbon_stock", _M + "carbon_stock:SPEC", _M + "carbon_stock:compute", ("stock",), _W + "stock"),
     Model("change", _M + "change:SPEC", _M + "change:transition_matrix", ("change",), _W + "change"),
     Model("demand", _M + "demand:SPEC", _M + "demand:markov", ("demand",), _W + "demand"),
-    Model("simulate", _M + "simulate:SPEC", _M + "simulate:simulate", ("simulate",), _W + "simulate"),
+    Model("simulate", _M + "simulate.spec:SPEC", _M + "simulate:simulate", ("simulate",), _W + "simulate"),
     Model("validate", _M + "validate:SPEC", _M + "validate:compare", ("validate",), _W + "validate"),
     Model("emissions", _M + "emissions:SPEC", _M + "emissions:emissions_by_zone", ("emissions",),
           _W + "emissions"),
