@@ -34,10 +34,12 @@ def f(tmp_path_factory):
     d = tmp_path_factory.mktemp("bad_cdv")
     sim = M2.copy()
     sim[0, :5], sim[5, :3] = 2, 1
+    new_class = M2.copy()
+    new_class[0, :5] = 3
     holes = M2.copy()
     holes[:3] = 0
     files = {"d": d, "a": _tif(d / "lu_2000.tif", M1), "b": _tif(d / "lu_2010.tif", M2),
-             "c": _tif(d / "lu_2020.tif", M2), "sim": _tif(d / "sim.tif", sim),
+             "c": _tif(d / "lu_2020.tif", M2), "c3": _tif(d / "lu3_2020.tif", new_class), "sim": _tif(d / "sim.tif", sim),
              "sim0": _tif(d / "sim0.tif", M2 - 1, nodata=255, dtype="uint8"),
              "holes": _tif(d / "lu2010_holes.tif", holes),
              "float": _tif(d / "float.tif", M2.astype("float32"), nodata=-1, dtype="float32"),
@@ -51,6 +53,7 @@ def f(tmp_path_factory):
              "t_dup.csv": "code,cells\n1,100\n2,50\n1,50\n",
              "t_neg.csv": "code,cells\n1,-10\n2,210\n",
              "t_year_dup.csv": "year,code,cells\n2030,1,100\n2030,2,100\n2030,1,5\n",
+             "scheme2.csv": "code,group\n1,cropland\n2,built_up\n",
              "afile.csv": "x\n"}
     for name, text in texts.items():
         (d / name).write_text(text, encoding="utf-8")
@@ -174,6 +177,9 @@ DEMAND = [
     ("scenario whose rules select nothing", lambda f: ["--landuse", f["a"], f["b"], "--target", "2020",
                                                        "--scenario", "cropland_protection", "--scheme", "clcd"],
      ["--scenario: ", "would change nothing", "class scheme"]),
+    ("scheme without a code of the maps", lambda f: ["--landuse", f["b"], f["c3"], "--target", "2030", "--scenario",
+                                                     "cropland_protection", "--scheme", f["scheme2"]],
+     ["--scheme: class codes [3] of the maps are not in the class scheme"]),
     ("groups without a scheme", lambda f: ["--landuse", f["a"], f["b"], "--target", "2020", "--scenario",
                                            "cropland_protection"], ["--scheme", "class scheme"]),
     # order that matters

@@ -192,10 +192,10 @@ def _select(sel: str, codes: Sequence[int], scheme: ClassScheme | None) -> list[
                                        f"a code,group table) or use class codes in the rules")
         uncovered = [c for c in codes if c not in scheme]
         if uncovered:
-            raise MissingClassError(f"class codes {uncovered} of the maps are not in the class scheme {scheme.name!r}, "
-                                    f"so the rule selector {p!r} cannot tell their group; give a scheme that lists "
-                                    f"every code of the maps (code, group), or use class codes in the rules",
-                                    uncovered)
+            raise InputValidationError([Issue("scheme", f"class codes {uncovered} of the maps are not in the class "
+                                                        f"scheme {scheme.name!r}, so the rule selector {p!r} cannot "
+                                                        f"tell their group; give a scheme that lists every code of "
+                                                        f"the maps (code, group), or use class codes in the rules")])
         out.extend(c for c in codes if c in scheme and scheme[c].group == g)
     return sorted(set(out))
 
