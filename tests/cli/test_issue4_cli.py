@@ -48,7 +48,7 @@ def test_emissions_balance_peak_allocate(inputs, tmp_path, capsys):
     bal_dir = tmp_path / "bal"
     code, out, err = _run(["balance", "--emissions", em_dir / "emissions_by_zone.csv", "--socioeconomic",
                            inputs["socioeconomic"], "--zones", inputs["zones"], "--zone-field", "name", "--pearl",
-                           "--out", bal_dir], capsys)
+                           "--out", bal_dir, "--json"], capsys)
     assert code == 0, err
     res = json.loads(out)
     assert res["price_CNY_per_tCO2"] == 79.42 and len(res["charts"]) == 2
@@ -59,10 +59,10 @@ def test_emissions_balance_peak_allocate(inputs, tmp_path, capsys):
 
     pk_dir = tmp_path / "peak"
     code, out, err = _run(["peak", "--history", inputs["history"], "--scenarios", inputs["scenarios"],
-                           "--bootstrap", 100, "--seed", 3, "--out", pk_dir], capsys)
+                           "--bootstrap", 100, "--seed", 3, "--out", pk_dir, "--json"], capsys)
     assert code == 0, err
     res = json.loads(out)
-    assert set(res["peaks"]) == {"baseline", "low_carbon", "high_growth"}
+    assert {p["scenario"] for p in res["peaks"]} == {"baseline", "low_carbon", "high_growth"}
     assert (pk_dir / "peak_chart.png").stat().st_size > 1000
     proj = pd.read_csv(pk_dir / "projection.csv", encoding="utf-8-sig")
     assert proj["year"].max() == 2060
@@ -114,10 +114,10 @@ def test_balance_price_per_tc_flag(inputs, tmp_path, capsys):
     p = tmp_path / "em.csv"
     em.to_csv(p, index=False)
     code, _, err = _run(["balance", "--emissions", p, "--socioeconomic", inputs["socioeconomic"], "--price", 260.9,
-                         "--out", tmp_path / "b1"], capsys)
+                         "--price-unit", "CNY/t CO2", "--out", tmp_path / "b1"], capsys)
     assert code == 2 and "per t C" in err                                     # 260.90 is a per-t-C price
     code, out, err = _run(["balance", "--emissions", p, "--socioeconomic", inputs["socioeconomic"], "--price",
-                           260.9, "--price-unit", "CNY/t C", "--out", tmp_path / "b2"], capsys)
+                           260.9, "--price-unit", "CNY/t C", "--out", tmp_path / "b2", "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["price_CNY_per_tCO2"] == pytest.approx(260.9 / CO2_PER_C)
     summary = json.loads((tmp_path / "b2" / "summary.json").read_text(encoding="utf-8"))

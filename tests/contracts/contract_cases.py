@@ -72,3 +72,45 @@ def _simulate_case(tmp: Path) -> list:
             "--driver", c["dem"], "--driver", c["dist_road"], "--demand", tmp / "demand.csv",
             "--line", f"eco_redline={c['eco_redline']}", "--line", f"urban_boundary={c['urban_boundary_gpkg']}",
             "--pools", c["pools"], "--seed", "3", "--trees", "5", "--sample-rate", "0.2", "--jobs", "1"]
+
+
+def _county_emissions(tmp: Path) -> Path:
+    """A tiny emissions table of the county's four districts (t CO2e/a, t CO2/a), 2022-2023."""
+    import pandas as pd
+
+    p = tmp / "emissions_by_zone.csv"
+    pd.DataFrame({"zone": ["城关区", "新港区", "青山县", "稻香县"] * 2, "year": [2022] * 4 + [2023] * 4,
+                  "emission_tCO2e": [9e5, 6e5, 1e5, 2e5, 8.5e5, 5.8e5, 0.9e5, 1.8e5],
+                  "absorption_tCO2": [1e4, 2e4, 3e5, 1e5, 1.1e4, 2.1e4, 3.1e5, 1.1e5]}).to_csv(p, index=False)
+    return p
+
+
+@case("balance")
+def _balance_case(tmp: Path) -> list:
+    c = county()
+    # without zones: the choropleths take seconds (tests/cli/test_bad_input_balance_peak_allocate.py draws them)
+    return ["--emissions", _county_emissions(tmp), "--socioeconomic", c["socioeconomic"], "--price", "79.42",
+            "--price-unit", "CNY/t CO2", "--pearl"]
+
+
+@case("peak")
+def _peak_case(tmp: Path) -> list:
+    c = county()
+    return ["--history", c["history"], "--scenarios", c["scenarios"], "--bootstrap", "20", "--seed", "1",
+            "--horizon", "2050"]
+
+
+@case("allocation")
+def _allocation_case(tmp: Path) -> list:
+    import pandas as pd
+
+    c = county()
+    se = pd.read_csv(c["socioeconomic"], encoding="utf-8-sig").query("year == 2023")
+    ind = se[["zone", "population_1e4", "gdp_1e8CNY"]].assign(emission_tCO2e=[8.5e5, 5.8e5, 0.9e5, 1.8e5])
+    ind.to_csv(tmp / "indicators.csv", index=False)
+    bal = pd.DataFrame({"zone": ind["zone"], "year": 2023, "value_allowance_CNY": [3e6, 1e6, -2.5e6, -1.5e6]})
+    bal.to_csv(tmp / "balance_by_zone.csv", index=False)
+    return ["--indicators", tmp / "indicators.csv", "--quota", "150", "--quota-unit", "1e4 t CO2e", "--method",
+            "zsg-dea", "--dea-inputs", "population", "--balance", tmp / "balance_by_zone.csv", "--balance-year",
+            "2023"]
+

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from .._optional import have, require
-from ..core.errors import InfeasibleError, InputValidationError, LandcarbonWarning
-from ..core.spec import ModelSpec, NumberIn, TableIn, TableOut
+from ..core.errors import InfeasibleError, LandcarbonWarning
+from ..core.spec import Column, Equals, Input, ModelSpec, NumberIn, Present, TableIn, TableOut
 from .balance import check_per_capita_gdp, check_positive
 from .weights import (
     bad_input,
@@ -37,22 +37,71 @@ from .weights import (
     weights_summing_to_one,
 )
 
-SPEC = ModelSpec(
-    id="allocation", version="1", title_en="Quota allocation and ZSG-DEA", title_zh="碳排放配额分配",
-    inputs=(
-        TableIn("indicators", index="zone", columns={"zone": "", "population": "persons", "gdp_1e4CNY": "10^4 CNY",
-                                                     "emission_tCO2e": "t CO2e/a"}),
-        NumberIn("quota", units="t CO2e", minimum=0),
-    ),
-    outputs=(TableOut("allocation", columns={"share": "-", "quota_tCO2e": "t CO2e"}),),
-    methods_ref="methods.md §6",
-)
-
 PRINCIPLES = ("population", "grandfathering", "ability_to_pay", "efficiency", "productivity")
 #: principle → indicator columns it needs
 NEEDS = {"population": ("population",), "grandfathering": ("emission_tCO2e",),
          "ability_to_pay": ("gdp_1e4CNY", "population"), "efficiency": ("gdp_1e4CNY",),
          "productivity": ("gdp_1e4CNY", "emission_tCO2e")}
+
+
+METHODS = (*PRINCIPLES, "composite", "entropy", "zsg-dea")
+#: quota units (the choices of quota_unit) → t CO2e; matched without spaces, case-insensitive
+QUOTA_UNIT_NAMES = {"t CO2e": 1.0, "t CO2": 1.0, "1e4 t CO2e": 1e4, "1e4 t CO2": 1e4, "万吨": 1e4, "万吨 CO2": 1e4,
+                    "Mt CO2e": 1e6, "Mt CO2": 1e6}
+QUOTA_UNITS = {k.replace(" ", "").lower(): f for k, f in QUOTA_UNIT_NAMES.items()}
+#: indicator columns in other units → (canonical column, factor)
+_IND_UNITS = {"population_1e4": ("population", 1e4), "gdp_1e8cny": ("gdp_1e4CNY", 1e4),
+              "gdp_cny": ("gdp_1e4CNY", 1e-4), "emission_1e4tco2e": ("emission_tCO2e", 1e4),
+              "emission_1e4tco2": ("emission_tCO2e", 1e4), "emission_tco2": ("emission_tCO2e", 1.0)}
+
+
+def quota_in_tco2e(value: float, unit: str) -> float:
+    """The quota in t CO2e from a value in ``unit`` (one of :data:`QUOTA_UNIT_NAMES`)."""
+    u = str(unit).strip().lower().replace(" ", "")
+    if u not in QUOTA_UNITS:
+        raise bad_input("quota_unit", f"quota unit {unit!r} is not understood{did_you_mean(u, QUOTA_UNITS)}; "
+                                      f"expected one of {list(QUOTA_UNIT_NAMES)}")
+    try:
+        v = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not (v >= 0 and v < float("inf")):
+        raise bad_input("quota", f"found {value!r}; expected a number ≥ 0 (in quota_unit, here {unit})")
+    return v * QUOTA_UNITS[u]
+
+
+def prepare_indicators(df: pd.DataFrame) -> pd.DataFrame:
+    """Index zone; columns in canonical units: population (persons), gdp_1e4CNY, emission_tCO2e, plus others.
+    A zone listed twice is an error naming its rows (one row per zone: filter the year first)."""
+    cols = {str(c).strip(): c for c in df.columns}
+    if "zone" not in cols:
+        raise bad_input("indicators", f"indicator table has columns {list(df.columns)}; it lacks 'zone'")
+    if len(df) == 0:
+        raise bad_input("indicators", "the indicator table has no data rows; expected one row per zone")
+    out = df.copy()
+    out.columns = [str(c).strip() for c in out.columns]
+    for c in list(out.columns):
+        key = c.lower()
+        if key in _IND_UNITS:
+            name, f = _IND_UNITS[key]
+            if name in out.columns and name != c:
+                raise bad_input("indicators", f"columns {name!r} and {c!r} both give {name.split('_')[0]}; expected "
+                                              f"one of them: drop the other")
+            v = pd.to_numeric(out[c], errors="coerce")
+            if v.isna().any():
+                raise bad_input("indicators", f"column {c!r} is empty or not a number for zone "
+                                              f"{out.loc[v.isna(), 'zone'].iloc[0]}; empty is not zero: fill it")
+            out[name] = v * f
+    if "gdp" in [c.lower() for c in out.columns] and "gdp_1e4CNY" not in out.columns:
+        raise bad_input("indicators", "indicator column 'gdp' has no unit; rename it gdp_1e4CNY, gdp_1e8CNY or "
+                                      "gdp_CNY")
+    out["zone"] = out["zone"].astype(str).str.strip()
+    dup = out["zone"].duplicated(keep=False).to_numpy()
+    if dup.any():
+        rows = ", ".join(map(str, (np.flatnonzero(dup) + 1)[:10]))
+        raise bad_input("indicators", f"zones {sorted(set(out['zone'][dup]))} appear more than once (data rows "
+                                      f"{rows}); expected one row per zone: filter the year first")
+    return out.set_index("zone")
 
 
 #: Σ emissions / quota outside [1/1000, 1000] suggests a unit mix-up of the quota (t vs 10^4 t vs Mt) [D];
@@ -125,6 +174,8 @@ def allocate(ind: pd.DataFrame, quota: float, *, principles: Sequence[str] | Non
     if isinstance(weights, str) and weights != "entropy":
         raise bad_input("weights", f"found {weights!r}; expected name=value pairs or 'entropy'"
                                    f"{did_you_mean(weights, ('entropy',))}")
+    if not principles and isinstance(weights, dict):  # the principles are the weights' names
+        unknown_names("weights", "principles in the weights", list(weights), PRINCIPLES)
     principles = list(principles or (list(weights) if isinstance(weights, dict) else PRINCIPLES))
     S = principle_shares(ind, principles)
     _check_amounts(ind, quota, allow_implausible)
@@ -283,9 +334,11 @@ def zsg_dea(ind: pd.DataFrame, initial_quota: pd.Series | np.ndarray, *, inputs:
     Xf = np.column_stack([_col(ind, c) for c in inputs]) if inputs else np.empty((len(ind), 0))
     Y = np.column_stack([_col(ind, c) for c in outputs])
     if (Y <= 0).any():
-        raise InputValidationError("ZSG-DEA outputs must be positive for every unit")
+        i, j = (int(x[0]) for x in np.nonzero(Y <= 0))
+        raise bad_input("dea_outputs", f"ZSG-DEA output {outputs[j]!r} is {Y[i, j]:g} for zone {ind.index[i]}; "
+                                       f"expected > 0 for every zone (the efficiency LP divides by it)")
     if radial not in ("all", "quota"):
-        raise InputValidationError(f"radial={radial!r}; expected 'all' or 'quota'")
+        raise bad_input("radial", f"radial={radial!r}; expected 'all' or 'quota'")
     rad = np.array([True] + [radial == "all"] * Xf.shape[1])
     total = q.sum()
     alpha, last_change = 1.0, np.inf
@@ -318,3 +371,84 @@ def zsg_dea(ind: pd.DataFrame, initial_quota: pd.Series | np.ndarray, *, inputs:
     out.attrs["converged"] = converged
     out.attrs["iterations"] = len(log) - 1
     return out, pd.DataFrame(log)
+
+
+# --------------------------------------------------------------------------------------------------
+# the spec
+
+_ZSG = Equals("method", "zsg-dea")
+SPEC = ModelSpec(
+    id="allocation", version="2", title_en="Quota allocation and ZSG-DEA", title_zh="碳排放配额分配",
+    methods_ref="methods.md §6",
+    doc="Share a total quota among zones by a principle, a weighted or entropy-weighted composite, or ZSG-DEA; "
+        "with a balance run, the compensation transfers between zones.",
+    examples=("landcarbon allocate --indicators ind.csv --quota 900 --quota-unit '1e4 t CO2' --method entropy "
+              "--out al",),
+    inputs=(
+        TableIn("indicators", required=True, label_zh="分区指标表",
+                doc="One row per zone: zone and the indicators the method needs (units in the column names); "
+                    "further DEA inputs such as capital or energy",
+                columns=(Column("zone"),
+                         Column("population", "persons", aliases=("population_1e4",), required=False,
+                                doc="population (persons) or population_1e4 (10^4 persons)"),
+                         Column("gdp_1e4CNY", "10^4 CNY", aliases=("gdp_1e8CNY", "gdp_CNY"), required=False),
+                         Column("emission_tCO2e", "t CO2e/a", required=False,
+                                aliases=("emission_1e4tCO2e", "emission_1e4tCO2", "emission_tCO2")))),
+        Input("indicators_sheet", kind="text", label_zh="指标表工作表",
+              doc="Sheet of an XLSX indicator table (default: the first sheet)"),
+        NumberIn("quota", units="t CO2e | 1e4 t CO2e | Mt CO2e", minimum=0, required=True, label_zh="配额总量",
+                 doc="Total quota to share, in quota_unit"),
+        Input("quota_unit", kind="choice", choices=tuple(QUOTA_UNIT_NAMES), required=True, label_zh="配额单位",
+              doc="Unit of quota (no default: t, 10^4 t and Mt are all in use)"),
+        Input("method", kind="choice", choices=METHODS, default="entropy", label_zh="分配方法",
+              doc="A principle alone, a composite with weights, entropy-weighted composite, or ZSG-DEA after an "
+                  "initial allocation (dea_initial)"),
+        Input("principles", kind="choice", choices=PRINCIPLES, multiple=True, label_zh="分配原则",
+              doc="Principles of a composite or entropy allocation (default: all five)"),
+        Input("weights", kind="pair", multiple=True, metavar="PRINCIPLE=WEIGHT", label_zh="原则权重",
+              doc="Composite weights, one per principle, summing to 1 (no default), e.g. population=0.3 "
+                  "efficiency=0.7"),
+        Input("normalise_weights", kind="flag", default=False, label_zh="权重归一化",
+              doc="Divide weights that do not sum to 1 by their sum (stated in the summary); without it they are "
+                  "an error"),
+        Input("dea_initial", kind="choice", choices=(*PRINCIPLES, "composite"), default="grandfathering",
+              label_zh="ZSG-DEA 初始分配", doc="Initial allocation before ZSG-DEA: a principle or composite"),
+        Input("dea_inputs", kind="text", multiple=True, label_zh="DEA 投入",
+              doc="Further fixed DEA inputs, columns of the indicator table (e.g. population capital)"),
+        Input("dea_outputs", kind="text", multiple=True, default=("gdp_1e4CNY",), label_zh="DEA 产出",
+              doc="DEA outputs, columns of the indicator table"),
+        Input("vrs", kind="flag", default=False, label_zh="规模报酬可变",
+              doc="BCC (variable returns to scale) instead of CCR in ZSG-DEA"),
+        TableIn("balance", label_zh="碳收支表",
+                doc="balance_by_zone.csv of a balance run: also write the compensation transfers between zones "
+                    "(Pearl-corrected values when present, else the allowance form)",
+                columns=(Column("zone"), Column("year"), Column("value_allowance_CNY", "CNY/a"),
+                         Column("value_pearl_CNY", "CNY/a", required=False))),
+        Input("balance_sheet", kind="text", label_zh="碳收支表工作表",
+              doc="Sheet of an XLSX balance table (default: the first sheet)"),
+        Input("balance_year", kind="year", label_zh="补偿年份",
+              doc="Year of the balance table for the transfers (default: every year)"),
+        Input("allow_implausible", kind="flag", default=False, label_zh="允许异常值",
+              doc="Accept a per-capita GDP outside 100-10^7 CNY/person or a quota more than 1000× away from the "
+                  "zones' emissions (otherwise refused as suspected unit errors)"),
+    ),
+    outputs=(
+        TableOut("allocation.csv", doc="Share per principle, composite share and quota per zone",
+                 doc_zh="各分区各原则份额、综合份额与配额",
+                 columns=(Column("zone"), Column("share", "-"), Column("quota_tCO2e", "t CO2e"))),
+        TableOut("weights.csv", doc="Weight of each principle used", doc_zh="各原则权重",
+                 columns=(Column("principle"), Column("weight", "-"))),
+        TableOut("zsg_dea.csv", when=_ZSG, doc="ZSG-DEA: initial and final quota and efficiency per zone",
+                 doc_zh="ZSG-DEA 初始与最终配额及效率",
+                 columns=(Column("zone"), Column("initial_quota_tCO2e", "t CO2e"), Column("theta_initial", "-"),
+                          Column("quota_tCO2e", "t CO2e"), Column("theta_final", "-"),
+                          Column("change_tCO2e", "t CO2e"))),
+        TableOut("zsg_dea_iterations.csv", when=_ZSG, doc="ZSG-DEA iterations: efficiency, step and quotas",
+                 doc_zh="ZSG-DEA 迭代过程", columns=(Column("iteration"), Column("min_theta", "-"))),
+        TableOut("compensation_transfers.csv", when=Present("balance"),
+                 doc="Transfers payer → receiver per year from the balance table",
+                 doc_zh="逐年补偿转移（支付方 → 受偿方）",
+                 columns=(Column("year"), Column("payer"), Column("receiver"), Column("amount_CNY", "CNY/a"),
+                          Column("value_form"))),
+    ),
+)

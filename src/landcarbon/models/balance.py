@@ -22,27 +22,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..core.errors import InputValidationError
-from ..core.spec import ModelSpec, NumberIn, TableIn, TableOut
+from ..core.spec import Column, Input, ModelSpec, NumberIn, Output, Present, TableIn, TableOut
 from ..core.units import c_to_co2
+from .prices import DEFAULT_PRICE_KEY, PRICE_UNITS, price_bases
 from .weights import bad_input, did_you_mean, show
-
-SPEC = ModelSpec(
-    id="balance", version="1", title_en="Carbon balance and compensation zoning", title_zh="碳收支与碳补偿分区",
-    inputs=(
-        TableIn("emissions", index="zone", columns={"zone": "", "year": "", "emission_tCO2e": "t CO2e/a",
-                                                    "absorption_tCO2": "t CO2/a"}),
-        TableIn("socioeconomic", index="zone", columns={"zone": "", "year": "", "gdp_1e4CNY": "10^4 CNY",
-                                                        "population": "persons", "engel": "0-1"}),
-        NumberIn("price", units="CNY/t CO2", minimum=0, default=79.42),
-        NumberIn("band", units="-", minimum=0, maximum=1, default=0.2),
-    ),
-    outputs=(TableOut("balance_by_zone", columns={
-        "emission_tCO2e": "t CO2e/a", "absorption_tCO2": "t CO2/a", "NCE_tCO2e": "t CO2e/a", "CCR": "-",
-        "ECC": "-", "ESC": "-", "CI_tCO2e_per_1e4CNY": "t CO2e/10^4 CNY", "per_capita_tCO2e": "t CO2e/person",
-        "value_CNY": "CNY/a", "value_allowance_CNY": "CNY/a"}),),
-    methods_ref="methods.md §4",
-)
 
 ZONES_BALANCE3 = {"payment": "支付区", "balance": "平衡区", "receiving": "受偿区", "no_emission": "无排放"}
 ZONES_QUADRANT = {"low_carbon_maintenance": "低碳保持区", "economic_development": "经济发展区",
@@ -55,9 +38,10 @@ ZONE_COLOURS = {"payment": "#d7301f", "balance": "#fdd49e", "receiving": "#2b8cb
 # --------------------------------------------------------------------------------------------------
 # inputs: explicit units
 
+#: accepted column names (case-insensitive) → factor to persons / 10^4 CNY; None = no unit (refused)
 _POP = {"population": 1.0, "population_persons": 1.0, "pop": 1.0, "population_1e4": 1e4, "population_万人": 1e4,
         "人口_万人": 1e4, "常住人口_万人": 1e4, "人口": None}
-_GDP = {"gdp_1e4cny": 1.0, "gdp_万元": 1.0, "gdp_cny": 1e-4, "gdp_yuan": 1e-4, "gdp_1e8cny": 1e4,
+_GDP = {"gdp_1e4CNY": 1.0, "gdp_万元": 1.0, "gdp_CNY": 1e-4, "gdp_yuan": 1e-4, "gdp_1e8CNY": 1e4,
         "gdp_亿元": 1e4, "地区生产总值_亿元": 1e4, "地区生产总值_万元": 1.0, "gdp": None}
 
 
@@ -91,6 +75,21 @@ def check_unique_zone_years(df: pd.DataFrame, key: str) -> None:
         raise bad_input(key, f"{len(pairs)} zone-year pair{'s appear' if len(pairs) > 1 else ' appears'} more than "
                              f"once: (zone, year) {shown} in {_rows(dup)}; expected one row per zone and year: remove "
                              f"the duplicates (or sum them yourself if they are parts of one zone)")
+
+
+def check_every_zone_every_year(df: pd.DataFrame, key: str) -> None:
+    """Every zone has a row in every year: the per-year totals (CE, CA, G) and shares of methods.md §4 are taken
+    over all zones, so a missing zone-year would silently change every other zone's ECC, ESC and CCR_R."""
+    zones, years = df["zone"].unique(), df["year"].unique()
+    if len(df) == len(zones) * len(years):
+        return
+    have = set(zip(df["zone"], df["year"]))
+    missing = [(z, int(y)) for y in sorted(years) for z in zones if (z, y) not in have]
+    shown = ", ".join(f"({z}, {y})" for z, y in missing[:10]) + (" …" if len(missing) > 10 else "")
+    raise bad_input(key, f"{len(missing)} zone-year{'s are' if len(missing) > 1 else ' is'} missing: (zone, year) "
+                         f"{shown}; expected a row for every zone in every year, because the regional totals and "
+                         f"shares of each year are taken over all zones: add the rows (0 where a zone has no "
+                         f"emission) or leave the year out")
 
 
 def check_positive(values, zones, years, *, column: str, key: str, why: str) -> None:
@@ -130,17 +129,21 @@ def check_per_capita_gdp(gdp_1e4cny, population, zones, years, *, key: str, allo
 def _pick(df: pd.DataFrame, table: dict[str, float | None], what: str, expected: str
           ) -> tuple[pd.Series, str] | tuple[None, None]:
     cols = {str(c).strip().lower(): c for c in df.columns}
-    for name, f in table.items():
-        if name in cols:
-            if f is None:
-                raise bad_input("socioeconomic",
-                                f"socio-economic column {cols[name]!r} has no unit; rename it to one of {expected} so "
-                                f"the unit is explicit")
-            v = pd.to_numeric(df[cols[name]], errors="coerce")
-            if v.isna().any():
-                raise bad_input("socioeconomic", f"{what} column {cols[name]!r} has empty or non-numeric values "
-                                                 f"({_rows(v.isna())}); empty is not zero: fill them")
-            return v * f, str(cols[name])
+    hits = [(cols[name.lower()], f) for name, f in table.items() if name.lower() in cols]
+    if len(hits) > 1:
+        raise bad_input("socioeconomic", f"socio-economic columns {[str(c) for c, _ in hits]} all give {what}; "
+                                         f"expected one {what} column (which one is meant is not known): drop the "
+                                         f"others")
+    for col, f in hits:
+        if f is None:
+            raise bad_input("socioeconomic",
+                            f"socio-economic column {col!r} has no unit; rename it to one of {expected} so "
+                            f"the unit is explicit")
+        v = pd.to_numeric(df[col], errors="coerce")
+        if v.isna().any():
+            raise bad_input("socioeconomic", f"{what} column {col!r} has empty or non-numeric values "
+                                             f"({_rows(v.isna())}); empty is not zero: fill them")
+        return v * f, str(col)
     return None, None
 
 
@@ -272,6 +275,60 @@ def pearl_factor(engel, a: float = 1.0, b: float = 1.0):
 ALLOWANCE_SHARES = ("gdp", "population", "area")
 
 
+def merge_balance_inputs(emissions: pd.DataFrame, socioeconomic: pd.DataFrame, *, allowance_share: str = "gdp",
+                         pearl: bool = False, check_zones: bool = True, allow_implausible: bool = False
+                         ) -> pd.DataFrame:
+    """The checked (zone, year) rows of the balance: emissions joined with the socio-economic table.
+
+    Refuses tables whose zones differ, duplicate or missing zone-years, zone-years without socio-economic data,
+    GDP or population ≤ 0, a per-capita GDP outside :data:`PCGDP_PLAUSIBLE` (unless ``allow_implausible``), and
+    the area share or the Pearl factor without their column. Cheap: it runs before anything is computed.
+    """
+    em, se = emissions, socioeconomic
+    if len(em) == 0:
+        raise bad_input("emissions", "the emissions table has no data rows; expected one row per zone and year")
+    if check_zones:
+        ez = set(em["zone"]) if len(em) else set()
+        sz = set(se["zone"])
+        extra, miss = sorted(ez - sz), sorted(sz - ez)
+        if extra or miss:
+            raise bad_input("socioeconomic",
+                            f"zones differ between the emissions table and the socio-economic table: only in "
+                            f"emissions {extra[:20]}, only in socio-economic {miss[:20]}; make the zone names match")
+    check_unique_zone_years(em, "emissions")
+    check_unique_zone_years(se, "socioeconomic")
+    check_every_zone_every_year(em, "emissions")
+    df = em.merge(se, on=["zone", "year"], how="left", validate="one_to_one", indicator=True)
+    nomatch = df[df["_merge"] != "both"]
+    if not nomatch.empty:
+        yrs = sorted(set(nomatch["year"]))
+        raise bad_input("socioeconomic",
+                        f"{len(nomatch)} zone-years of the emissions table have no socio-economic row (years "
+                        f"{yrs[:10]}; first zone {nomatch['zone'].iloc[0]}); add GDP and population for them")
+    df = df.drop(columns="_merge")
+    ce = df["emission_tCO2e"].to_numpy(float)
+    ca = df["absorption_tCO2"].to_numpy(float)
+    g = df["gdp_1e4CNY"].to_numpy(float)
+    p = df["population"].to_numpy(float)
+    yr = df["year"].to_numpy()
+    if not (np.all(np.isfinite(ce)) and np.all(np.isfinite(ca)) and np.all(ce >= 0) and np.all(ca >= 0)):
+        raise bad_input("emissions", "emission and absorption must be finite magnitudes ≥ 0 (prepare the table with "
+                                     "prepare_emissions); empty is not zero")
+    check_positive(g, df["zone"], yr, column="GDP (gdp_1e4CNY)", key="socioeconomic",
+                   why="ECC, carbon intensity and the GDP allowance share divide by it (a zero GDP would flip the "
+                       "zone's compensation zoning)")
+    check_positive(p, df["zone"], yr, column="population", key="socioeconomic",
+                   why="the per-capita indicators divide by it")
+    check_per_capita_gdp(g, p, df["zone"], yr, key="socioeconomic", allow_implausible=allow_implausible)
+    if allowance_share == "area" and "area_ha" not in df:
+        raise bad_input("emissions", "allowance_share='area' needs an area_ha column in the emissions table; add "
+                                     "it, or share by gdp or population")
+    if pearl and "engel" not in df:
+        raise bad_input("socioeconomic", "the Pearl factor needs an 'engel' column (share of food in consumption, "
+                                         "0-1); add it, or do without the Pearl factor")
+    return df
+
+
 def carbon_balance(emissions: pd.DataFrame, socioeconomic: pd.DataFrame, *, price_cny_per_tco2: float = 79.42,
                    band: float = 0.2, allowance_share: str = "gdp", pearl: bool = False,
                    value_z: float = 0.5, check_zones: bool = True, allow_implausible: bool = False) -> pd.DataFrame:
@@ -301,42 +358,13 @@ def carbon_balance(emissions: pd.DataFrame, socioeconomic: pd.DataFrame, *, pric
         raise bad_input("allowance_share", f"found {allowance_share!r}"
                                            f"{did_you_mean(allowance_share, ALLOWANCE_SHARES)}; expected one of "
                                            f"{list(ALLOWANCE_SHARES)}")
-    em = emissions
-    se = socioeconomic
-    if len(em) == 0:
-        raise bad_input("emissions", "the emissions table has no data rows; expected one row per zone and year")
-    if check_zones:
-        ez = set(em["zone"]) if len(em) else set()
-        sz = set(se["zone"])
-        extra, miss = sorted(ez - sz), sorted(sz - ez)
-        if extra or miss:
-            raise InputValidationError(
-                f"zones differ between the emissions table and the socio-economic table: only in emissions "
-                f"{extra[:20]}, only in socio-economic {miss[:20]}; make the zone names match")
-    check_unique_zone_years(em, "emissions")
-    check_unique_zone_years(se, "socioeconomic")
-    df = em.merge(se, on=["zone", "year"], how="left", validate="one_to_one", indicator=True)
-    nomatch = df[df["_merge"] != "both"]
-    if not nomatch.empty:
-        yrs = sorted(set(nomatch["year"]))
-        raise InputValidationError(
-            f"{len(nomatch)} zone-years of the emissions table have no socio-economic row (years {yrs[:10]}; first "
-            f"zone {nomatch['zone'].iloc[0]}); add GDP and population for them")
-    df = df.drop(columns="_merge")
+    df = merge_balance_inputs(emissions, socioeconomic, allowance_share=allowance_share, pearl=pearl,
+                              check_zones=check_zones, allow_implausible=allow_implausible)
     ce = df["emission_tCO2e"].to_numpy(float)
     ca = df["absorption_tCO2"].to_numpy(float)
     g = df["gdp_1e4CNY"].to_numpy(float)
     p = df["population"].to_numpy(float)
     yr = df["year"].to_numpy()
-    if not (np.all(np.isfinite(ce)) and np.all(np.isfinite(ca)) and np.all(ce >= 0) and np.all(ca >= 0)):
-        raise bad_input("emissions", "emission and absorption must be finite magnitudes ≥ 0 (prepare the table with "
-                                     "prepare_emissions); empty is not zero")
-    check_positive(g, df["zone"], yr, column="GDP (gdp_1e4CNY)", key="socioeconomic",
-                   why="ECC, carbon intensity and the GDP allowance share divide by it (a zero GDP would flip the "
-                       "zone's compensation zoning)")
-    check_positive(p, df["zone"], yr, column="population", key="socioeconomic",
-                   why="the per-capita indicators divide by it")
-    check_per_capita_gdp(g, p, df["zone"], yr, key="socioeconomic", allow_implausible=allow_implausible)
     # per-year totals, broadcast back to rows (one grouped sum each)
     codes, uniq = pd.factorize(yr)
     CE = np.bincount(codes, ce)[codes]
@@ -387,9 +415,6 @@ def carbon_balance(emissions: pd.DataFrame, socioeconomic: pd.DataFrame, *, pric
     elif allowance_share == "population":
         s = np.where(P > 0, p / P, np.nan)
     else:  # area
-        if "area_ha" not in df:
-            raise bad_input("emissions", "allowance_share='area' needs an area_ha column in the emissions table; "
-                                         "add it, or share by gdp or population")
         a = df["area_ha"].to_numpy(float)
         A = np.bincount(codes, a)[codes]
         if np.any(A <= 0):
@@ -401,9 +426,6 @@ def carbon_balance(emissions: pd.DataFrame, socioeconomic: pd.DataFrame, *, pric
     va = (nce - theta) * price
     out["value_allowance_CNY"] = va
     if pearl:
-        if "engel" not in df:
-            raise bad_input("socioeconomic", "the Pearl factor needs an 'engel' column (share of food in "
-                                             "consumption, 0-1); add it, or do without the Pearl factor")
         L = pearl_factor(df["engel"].to_numpy(float))
         out["pearl_L"] = L
         out["value_pearl_CNY"] = va * L
@@ -435,3 +457,112 @@ def balance_totals(bal: pd.DataFrame) -> pd.DataFrame:
         counts.columns = [f"n_{c}" for c in counts.columns]
         t = t.join(counts)
     return t.reset_index()
+
+
+# --------------------------------------------------------------------------------------------------
+# the spec
+
+
+def _aliases(table: dict[str, float | None], canonical: str) -> tuple[str, ...]:
+    return tuple(k for k, f in table.items() if f is not None and k != canonical)
+
+
+_T = "t CO2/a"
+SPEC = ModelSpec(
+    id="balance", version="2", title_en="Carbon balance and compensation zoning", title_zh="碳收支与碳补偿分区",
+    methods_ref="methods.md §4",
+    doc="Net emission, compensation rate (CCR), economic contribution (ECC) and ecological support (ESC) "
+        "coefficients, compensation zoning and compensation value per zone and year.",
+    examples=("landcarbon balance --emissions em/emissions_by_zone.csv --socioeconomic se.csv --zones districts.gpkg "
+              "--zone-field name --price 79.42 --price-unit 'CNY/t CO2' --out bal",),
+    inputs=(
+        TableIn("emissions", required=True, label_zh="碳排放表",
+                doc="Emissions and sinks per zone and year: the emissions_by_zone.csv of `landcarbon emissions`, or "
+                    "a table with zone, year, emission_tCO2e and absorption_tCO2 (t C columns are converted × 44/12)",
+                columns=(Column("zone", doc="zone name, as in the zones layer"), Column("year"),
+                         Column("emission_tCO2e", "t CO2e/a", aliases=("emission_tCO2", "emission_tC"),
+                                doc="CE ≥ 0; emission_tC (t C/a) is converted × 44/12"),
+                         Column("absorption_tCO2", _T, aliases=("absorption_tC",),
+                                doc="CA ≥ 0, the magnitude of the sinks; absorption_tC is converted × 44/12"),
+                         Column("area_ha", "ha", required=False, doc="zone area, for allowance_share area"))),
+        Input("emissions_sheet", kind="text", label_zh="碳排放表工作表",
+              doc="Sheet of an XLSX emissions table (default: the first sheet)"),
+        TableIn("socioeconomic", required=True, label_zh="社会经济表",
+                doc="GDP and population per zone and year (units in the column names), optional engel for the "
+                    "Pearl factor",
+                columns=(Column("zone"), Column("year"),
+                         Column("gdp_1e4CNY", "10^4 CNY", aliases=_aliases(_GDP, "gdp_1e4CNY"),
+                                doc="GDP > 0: gdp_1e4CNY (万元), gdp_1e8CNY (亿元) or gdp_CNY; a bare gdp is refused"),
+                         Column("population", "persons", aliases=_aliases(_POP, "population"),
+                                doc="population > 0: population (persons) or population_1e4 (万人)"),
+                         Column("engel", "-", required=False, doc="share of food in consumption, 0-1 (Pearl)"))),
+        Input("socioeconomic_sheet", kind="text", label_zh="社会经济表工作表",
+              doc="Sheet of an XLSX socio-economic table (default: the first sheet)"),
+        Input("zones", kind="zones", label_zh="分区",
+              doc="Zones for zoning.gpkg and the maps: a vector file (with zone_field) or an integer zone raster "
+                  "(zone ids as the table's zone names)"),
+        Input("zone_field", kind="text", field_of="zones", label_zh="分区名称字段",
+              doc="Field of the zones layer holding the zone names of the emissions table"),
+        Input("zone_layer", kind="text", label_zh="分区图层", doc="Layer of a multi-layer zones file"),
+        NumberIn("price", units="CNY/t CO2 | CNY/t C", minimum=0, excludes=("price_basis",), label_zh="碳价",
+                 doc="Carbon price as a number, in the unit that price_unit gives (a price per t C is converted "
+                     "÷ 44/12)"),
+        Input("price_unit", kind="choice", choices=PRICE_UNITS, required=Present("price"), label_zh="碳价单位",
+              doc="Unit of price; no default: market (ETS) prices are per t CO2"),
+        Input("price_basis", kind="choice", choices=price_bases(), default=DEFAULT_PRICE_KEY, label_zh="碳价基准",
+              doc="A named price of reference/carbon_prices.csv (with its own unit), used when no price is given"),
+        NumberIn("band", units="-", minimum=0, maximum=1, exclusive_maximum=True, default=0.2, label_zh="平衡区带宽",
+                 doc="Band b of the balance3 zoning around CCR_R: payment r < 1 − b, receiving r > 1 + b"),
+        NumberIn("value_z", units="-", minimum=0, exclusive_minimum=True, default=0.5, advanced=True,
+                 label_zh="价值分区阈值", doc="z-score threshold of the balance3_value zoning"),
+        Input("allowance_share", kind="choice", choices=ALLOWANCE_SHARES, default="gdp", label_zh="配额分摊依据",
+              doc="How the regional net emission is shared in the allowance form of the value (area needs area_ha "
+                  "in the emissions table)"),
+        Input("pearl", kind="flag", default=False, label_zh="皮尔支付意愿修正",
+              doc="Apply the Pearl willingness-to-pay factor (needs engel in the socio-economic table)"),
+        TableIn("stock_change", label_zh="碳储量变化表",
+                doc="Sinks from the carbon-stock change instead of the coefficient sinks (never both): zone, "
+                    "delta_MgC, t1, t2; losses are added to the emissions",
+                columns=(Column("zone"), Column("delta_MgC", "Mg C", doc="C(t2) − C(t1)"), Column("t1", "year"),
+                         Column("t2", "year"))),
+        Input("stock_change_sheet", kind="text", label_zh="碳储量变化表工作表",
+              doc="Sheet of an XLSX stock-change table (default: the first sheet)"),
+        Input("map_year", kind="year", label_zh="制图年份",
+              doc="Year of zoning.gpkg and the maps, one of the emissions table's years (default: the latest)"),
+        Input("allow_implausible", kind="flag", default=False, label_zh="允许异常值",
+              doc="Accept a per-capita GDP outside 100-10^7 CNY/person (otherwise refused as a suspected unit "
+                  "error)"),
+        Input("lang", kind="choice", choices=("en", "zh"), default="en", label_zh="图表语言",
+              doc="Language of the zoning maps"),
+    ),
+    outputs=(
+        TableOut("balance_by_zone.csv", doc="Balance indicators, zoning and compensation value per zone and year",
+                 doc_zh="分区逐年碳收支指标、补偿分区与补偿价值", columns=(
+                     Column("zone"), Column("year"), Column("emission_tCO2e", "t CO2e/a"),
+                     Column("absorption_tCO2", _T), Column("gdp_1e4CNY", "10^4 CNY"), Column("population", "persons"),
+                     Column("NCE_tCO2e", "t CO2e/a"), Column("CCR", "-"), Column("CCR_pct", "%"),
+                     Column("CCR_region", "-"), Column("CCR_relative", "-"), Column("ECC", "-"), Column("ESC", "-"),
+                     Column("CI_tCO2e_per_1e4CNY", "t CO2e/10^4 CNY"), Column("per_capita_tCO2e", "t CO2e/person"),
+                     Column("carbon_productivity_1e4CNY_per_tCO2e", "10^4 CNY/t CO2e"), Column("zone_balance3"),
+                     Column("zone_quadrant"), Column("zone_balance3_value"),
+                     Column("price_CNY_per_tCO2", "CNY/t CO2"), Column("value_CNY", "CNY/a"),
+                     Column("allowance_tCO2e", "t CO2e/a"), Column("value_allowance_CNY", "CNY/a"),
+                     Column("value_pearl_CNY", "CNY/a", required=False, doc="with pearl"))),
+        TableOut("balance_totals.csv", doc="Per-year totals, regional CCR, payments and receipts, the value basis",
+                 doc_zh="逐年合计、区域碳补偿率、支付与受偿总额及价值依据", columns=(
+                     Column("year"), Column("emission_tCO2e", "t CO2e/a"), Column("absorption_tCO2", _T),
+                     Column("NCE_tCO2e", "t CO2e/a"), Column("CCR_region", "-"),
+                     Column("payments_allowance_CNY", "CNY/a"), Column("receipts_allowance_CNY", "CNY/a"),
+                     Column("price_CNY_per_tCO2", "CNY/t CO2"), Column("value_basis"))),
+        TableOut("compensation_transfers.csv", doc="Transfers payer → receiver per year (proportional rule)",
+                 doc_zh="逐年补偿转移（支付方 → 受偿方）", columns=(
+                     Column("year"), Column("payer"), Column("receiver"), Column("amount_CNY", "CNY/a"),
+                     Column("value_form"))),
+        Output("zoning.gpkg", kind="vector", when=Present("zones"),
+               doc="The zones with the indicators and zoning of map_year", doc_zh="制图年份的分区指标与补偿分区图层"),
+        Output("zoning_*.png", kind="figure", when=Present("zones"), doc="Choropleths of the balance3 and quadrant "
+               "zoning (drawn by the command)", doc_zh="补偿分区专题图"),
+        Output("zoning_*.svg", kind="figure", when=Present("zones"), doc="The choropleths as SVG",
+               doc_zh="补偿分区专题图（SVG）"),
+    ),
+)

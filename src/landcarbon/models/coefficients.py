@@ -1,19 +1,16 @@
 """Named, cited coefficient sets read from the package's reference tables (methods.md §3, §4.3, §13).
 
-Every set is loaded from ``landcarbon/data/reference/*.csv`` through :mod:`importlib.resources`
-(no file path handling here; a user's machine has the package data only). The loaders guard
-against the pitfalls of methods.md §13:
+Every set is loaded from ``landcarbon/data/reference/*.csv`` through :mod:`importlib.resources` (no file
+path handling here). The loaders guard against the pitfalls of methods.md §13:
 
 * **Sign** (§13.8): ``guangdong_2018`` rows keep the source's sign (+ = sink); they are re-signed
   by ``role`` so that every set follows the emission convention of §1.2 (+ = source, − = sink).
-* **t CO2 vs t C** (§13.1): the ``guangdong_2018`` values were printed in t CO2/(ha·a); the
-  reference table holds them already × 12/44 in ``coef_tC_per_ha_yr`` (tag C). The loader keeps the
-  column's unit (t C) and the test suite re-derives each value from the printed t CO2 figure.
-* **Empty is not zero** (§13.9): an empty coefficient is never read as 0. It is either the
-  documented "energy method" marker of construction land (→ the energy method must be run, or the
-  user gives an explicit value) or an error naming the cell.
-* **Carbon prices** carry their unit (§13.7); **grid factors** are keyed by (year, scope, region)
-  and a missing year falls back to the nearest earlier one with a warning, never silently.
+* **t CO2 vs t C** (§13.1): the ``guangdong_2018`` values were printed in t CO2/(ha·a); the reference table
+  holds them × 12/44 in ``coef_tC_per_ha_yr`` (tag C); the tests re-derive each from the printed figure.
+* **Empty is not zero** (§13.9): an empty coefficient is never read as 0. It is either the documented
+  "energy method" marker of construction land or an error naming the cell.
+* **Grid factors** are keyed by (year, scope, region); a missing year falls back to the nearest earlier
+  one with a warning, never silently. Carbon prices (with their unit, §13.7) are in :mod:`.prices`.
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ import pandas as pd
 
 from ..core.classes import GROUPS
 from ..core.errors import InputValidationError, LandcarbonWarning, UnitError
-from ..core.units import CO2_PER_C, price_per_tc, price_per_tco2
+from ..core.units import CO2_PER_C
 from .weights import bad_input, did_you_mean, unknown_names
 
 # --------------------------------------------------------------------------------------------------
@@ -593,125 +590,6 @@ def gwp(set_name: str = "AR5") -> dict[str, float]:
     return dict(GWP_SETS[set_name])
 
 
-# --------------------------------------------------------------------------------------------------
-# carbon prices (§4.3)
 
-#: the default unit of every carbon price in landcarbon: market (ETS) prices are per t CO2 (methods.md §4.3, §13.7)
-DEFAULT_PRICE_UNIT = "CNY/t CO2"
-PRICE_UNITS = ("CNY/t CO2", "CNY/t C")
-
-
-@dataclass(frozen=True)
-class CarbonPrice:
-    """A carbon price with its unit; ``per_tco2`` is the value in CNY/t CO2 used in every multiplication.
-
-    ``value`` and ``unit`` are what was given; ``per_tco2`` and ``per_tc`` the price in both units;
-    ``conversion`` records which conversion, if any, was applied.
-    """
-
-    value: float
-    unit: str
-    per_tco2: float
-    basis: str
-    flagged: str = ""
-
-    @property
-    def per_tc(self) -> float:
-        """The price in CNY/t C (× 44/12 of the per-t-CO2 price)."""
-        return self.per_tco2 * CO2_PER_C
-
-    @property
-    def given_per_tc(self) -> bool:
-        return "co2" not in self.unit.lower().replace(" ", "")
-
-    @property
-    def conversion(self) -> str:
-        if self.given_per_tc:
-            return f"given per t C ({self.value:g} {self.unit}); ÷ 44/12 → {self.per_tco2:.6g} CNY/t CO2"
-        return f"given per t CO2 ({self.value:g} {self.unit}); no conversion (= {self.per_tc:.6g} CNY/t C)"
-
-    def in_unit(self, unit: str) -> float:
-        """The price in ``unit`` (``CNY/t CO2`` or ``CNY/t C``)."""
-        try:
-            tc_per_unit = price_per_tc(1.0, unit)  # 44/12 for a per-t-CO2 unit, 1 for a per-t-C unit
-        except UnitError:
-            raise bad_input("price_unit", f"carbon price unit {unit!r} is not understood; expected "
-                                          f"{' or '.join(PRICE_UNITS)} (default {DEFAULT_PRICE_UNIT})") from None
-        return self.per_tc / tc_per_unit
-
-    def to_dict(self) -> dict:
-        return {"value": self.value, "unit": self.unit, "CNY_per_tCO2": self.per_tco2, "CNY_per_tC": self.per_tc,
-                "conversion": self.conversion, "basis": self.basis, "flag": self.flagged or None}
-
-
-def _slug(s: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
-
-
-def carbon_price_table() -> pd.DataFrame:
-    df = reference_table("carbon_prices.csv")
-    df["key"] = df["basis"].map(_slug)
-    df["value"] = df["value"].astype(float)
-    return df
-
-
-DEFAULT_PRICE_KEY = "cea_2023_year_end_close"
-
-
-def carbon_price(value: float | str | None = None, unit: str | None = DEFAULT_PRICE_UNIT) -> CarbonPrice:
-    """Resolve a carbon price: a named reference basis (e.g. ``cea_2023_year_end_close``, the default
-    79.42 CNY/t CO2) or a number with its unit (``CNY/t CO2``, the default, or ``CNY/t C``).
-
-    A price per t C is converted explicitly (÷ 44/12 to CNY/t CO2) and flagged. A number labelled per t CO2
-    that equals a reference price stated per t C (e.g. 260.90, afforestation cost) is refused: that is the
-    3.67× mix-up of methods.md §4.4.
-    """
-    table = carbon_price_table()
-    if value is None:
-        value = DEFAULT_PRICE_KEY
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            row = table[table["key"] == _slug(value)]
-            if row.empty:
-                raise bad_input(
-                    "price", f"carbon price {value!r} is neither a number nor a named basis"
-                             f"{did_you_mean(_slug(value), table['key'])}; named bases are "
-                             f"{list(table['key'])}") from None
-            r = row.iloc[0]
-            v, u = float(r["value"]), str(r["unit"])
-            per = price_per_tco2(v, u)
-            flag = "" if "co2" in u.lower() else (
-                f"price {r['basis']} is {v:g} {u}; converted to {per:.4g} CNY/t CO2")
-            return CarbonPrice(v, u, per, f"{r['basis']} ({r['date_or_period']}, {r['source']}, tag {r['tag']})",
-                               flag)
-    try:
-        v = float(value) if not isinstance(value, bool) else math.nan
-    except (TypeError, ValueError):
-        v = math.nan
-    if not math.isfinite(v) or v < 0:
-        raise bad_input("price", f"carbon price {value!r}; expected a number ≥ 0 (with its unit, default "
-                                 f"{DEFAULT_PRICE_UNIT}) or a named basis of carbon_prices.csv")
-    if unit is None:
-        raise UnitError("price_unit: a carbon price needs its unit: 'CNY/t CO2' (market prices, the default) or "
-                        "'CNY/t C'")
-    try:
-        per = price_per_tco2(v, unit)
-    except UnitError as err:
-        raise UnitError(f"price_unit: {err}") from None
-    is_per_c = abs(per - v) > 1e-12 * max(1.0, v)
-    flag = ""
-    if is_per_c:
-        flag = (f"carbon price given per t C ({v:g} {unit}); converted to {per:.4g} CNY/t CO2 (÷ 44/12). Market "
-                f"(ETS) prices are per t CO2: check that the value really is per t C")
-        warnings.warn(flag, LandcarbonWarning, stacklevel=2)
-    else:
-        per_c_rows = table[~table["unit"].str.lower().str.replace(" ", "").str.endswith("tco2")]
-        for _, r in per_c_rows.iterrows():
-            if abs(float(r["value"]) - v) <= 0.005 * float(r["value"]):
-                raise UnitError(
-                    f"carbon price {v:g} given per t CO2 equals the reference price '{r['basis']}' "
-                    f"({r['value']:g} {r['unit']}), which is per t C; give price_unit 'CNY/t C' (it is then "
-                    f"converted to {price_per_tco2(v, 'CNY/t C'):.4g} CNY/t CO2) or check the value")
-    return CarbonPrice(v, unit, per, "user value", flag)
+# carbon prices live in models/prices.py; importable from here as before (carbon_price, CarbonPrice …)
+from .prices import *  # noqa: E402, F401, F403

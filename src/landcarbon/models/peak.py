@@ -25,32 +25,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..core.errors import InputValidationError, LandcarbonWarning
-from ..core.spec import ModelSpec, NumberIn, TableIn, TableOut
+from ..core.errors import LandcarbonWarning
+from ..core.spec import Column, Input, ModelSpec, NumberIn, Output, TableIn, TableOut
 from .weights import bad_input, check_seed, did_you_mean, unknown_names
 
-SPEC = ModelSpec(
-    id="peak", version="1", title_en="STIRPAT carbon-peak projection", title_zh="碳达峰预测 (STIRPAT)",
-    inputs=(
-        TableIn("history", index="year", columns={"year": "", "emissions_1e4tCO2": "10^4 t CO2/a",
-                                                  "<driver>": "level (population 10^4 persons, pcgdp CNY …)"}),
-        TableIn("scenarios", columns={"scenario": "", "period": "YYYY-YYYY", "<driver>_growth_pct": "%/a",
-                                      "<driver>_level": "driver unit"}),
-        NumberIn("ridge_k", units="-", minimum=0, maximum=1, required=False),
-        NumberIn("horizon", units="year", default=2060),
-    ),
-    outputs=(TableOut("projection", columns={"emissions_1e4tCO2": "10^4 t CO2/a", "p05": "10^4 t CO2/a",
-                                             "p95": "10^4 t CO2/a"}),
-             TableOut("peaks", columns={"peak_year": "year", "peak_value": "10^4 t CO2/a"})),
-    methods_ref="methods.md §5",
-)
-
-EMISSION_UNITS = {"1e4tco2": 1e4, "1e4tco2e": 1e4, "万吨": 1e4, "tco2": 1.0, "tco2e": 1.0, "mtco2": 1e6,
-                  "mtco2e": 1e6}
+#: unit suffixes of the history's emissions column (emissions_<unit>, case-insensitive) → factor to t CO2
+UNIT_NAMES = {"1e4tCO2": 1e4, "1e4tCO2e": 1e4, "万吨": 1e4, "tCO2": 1.0, "tCO2e": 1.0, "MtCO2": 1e6, "MtCO2e": 1e6}
+EMISSION_UNITS = {k.lower(): f for k, f in UNIT_NAMES.items()}
+AFTER_LAST = ("hold", "zero", "error")
 K_GRID = np.round(np.arange(0.0, 1.0 + 1e-9, 0.01), 2)
 VIF_MAX = 10.0
 STABILITY = 0.01
-PEAK_EPS = 0.01
 
 
 # --------------------------------------------------------------------------------------------------
@@ -59,23 +44,30 @@ PEAK_EPS = 0.01
 
 def emissions_column(history: pd.DataFrame) -> tuple[str, float, str]:
     """The emissions column of a history table and its factor to t CO2."""
+    hits = []
     for c in history.columns:
         m = re.fullmatch(r"(?:emissions?|co2|ce)_(.+)", str(c).strip(), flags=re.IGNORECASE)
         if m and m.group(1).lower().replace(" ", "") in EMISSION_UNITS:
-            return c, EMISSION_UNITS[m.group(1).lower().replace(" ", "")], m.group(1)
-    raise InputValidationError(
-        f"history table has columns {list(history.columns)}; expected an emissions column with its unit: "
-        f"emissions_1e4tCO2 (10^4 t CO2, the STIRPAT literature's unit), emissions_tCO2 or emissions_MtCO2")
+            hits.append((c, EMISSION_UNITS[m.group(1).lower().replace(" ", "")], m.group(1)))
+    if len(hits) > 1:
+        # the second one would otherwise be taken as a driver: ln C regressed on ln C, a perfect and meaningless fit
+        raise bad_input("history", f"history table has {len(hits)} emissions columns {[str(h[0]) for h in hits]}; "
+                                   f"expected one (any other column is taken as a driver): keep one of them")
+    if hits:
+        return hits[0]
+    raise bad_input("history",
+                    f"history table has columns {list(history.columns)}; expected an emissions column with its unit: "
+                    f"emissions_1e4tCO2 (10^4 t CO2, the STIRPAT literature's unit), emissions_tCO2 or emissions_MtCO2")
 
 
 def check_series(history: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Sorted by year; refuses duplicates, year gaps, missing or non-positive values (ln needs > 0)."""
     if "year" not in history.columns:
-        raise InputValidationError(f"history table has columns {list(history.columns)}; it lacks 'year'")
+        raise bad_input("history", f"history table has columns {list(history.columns)}; it lacks 'year'")
     h = history.copy()
     h["year"] = pd.to_numeric(h["year"], errors="coerce")
     if h["year"].isna().any():
-        raise InputValidationError("history table: some years are empty or not numbers")
+        raise bad_input("history", "history table: some years are empty or not numbers; expected years such as 2020")
     h["year"] = h["year"].astype(int)
     dupmask = h["year"].duplicated(keep=False).to_numpy()
     if dupmask.any():
@@ -86,19 +78,24 @@ def check_series(history: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     years = h["year"].to_numpy()
     gaps = sorted(set(range(years[0], years[-1] + 1)) - set(years))
     if gaps:
-        raise InputValidationError(
-            f"history series {years[0]}-{years[-1]} has a year gap: {gaps} missing. STIRPAT needs an annual series "
+        raise bad_input(
+            "history", f"history series {years[0]}-{years[-1]} has a year gap: {gaps} missing. STIRPAT needs an annual series "
             f"without gaps; add the missing years (interpolating them is your decision to record) or start the "
             f"series after the gap")
     for c in columns:
         v = pd.to_numeric(h[c], errors="coerce")
+        if v.isna().all():
+            raise bad_input("history", f"history column {c!r} holds no numbers (found {h[c].iloc[0]!r}); every column "
+                                       f"but year and the emissions is taken as a driver unless drivers are chosen: "
+                                       f"drop the column, or name the driver columns (⟨drivers⟩)")
         if v.isna().any():
             bad = list(h.loc[v.isna(), "year"])
-            raise InputValidationError(f"history column {c!r} is empty or not numeric in years {bad}; empty is not zero")
+            raise bad_input("history", f"history column {c!r} is empty or not numeric in years {bad}; empty is not "
+                                       f"zero: fill it, or leave the column out of the drivers")
         if (v <= 0).any():
             bad = list(h.loc[v <= 0, "year"])
-            raise InputValidationError(
-                f"history column {c!r} has values ≤ 0 in years {bad}; STIRPAT takes logarithms, so every driver and "
+            raise bad_input(
+                "history", f"history column {c!r} has values ≤ 0 in years {bad}; STIRPAT takes logarithms, so every driver and "
                 f"the emissions must be positive (shares in %, not as differences)")
         h[c] = v.astype(float)
     return h
@@ -112,9 +109,9 @@ def _standardise(X: np.ndarray, y: np.ndarray):
     mx, sx = X.mean(axis=0), X.std(axis=0, ddof=1)
     my, sy = y.mean(), y.std(ddof=1)
     if np.any(sx == 0):
-        raise InputValidationError("a driver is constant over the history; it carries no information: drop it")
+        raise bad_input("drivers", "a driver is constant over the history; it carries no information: drop it")
     if sy == 0:
-        raise InputValidationError("emissions are constant over the history; nothing to fit")
+        raise bad_input("history", "emissions are constant over the history; nothing to fit")
     Z = (X - mx) / sx
     n = len(y)
     R = (Z.T @ Z) / (n - 1)
@@ -249,6 +246,34 @@ def stirpat_from_coefficients(coefficients: dict[str, float], *, unit: str = "1e
                       k_rule="published coefficients")
 
 
+def prepare_history(history: pd.DataFrame, drivers: list[str] | None = None, *, kuznets: str | None = None
+                    ) -> tuple[pd.DataFrame, str, float, str, list[str]]:
+    """The checked history (sorted; no duplicate or missing years; every value > 0; no constant driver; enough
+    years for the regressors) → ``(history, emissions column, factor to t CO2, unit, drivers)``. Cheap."""
+    ecol, to_t, unit = emissions_column(history)
+    if drivers is None:
+        drivers = [c for c in history.columns if c not in ("year", ecol)]
+    if not drivers:
+        raise bad_input("history", "history table has no driver columns (population, pcgdp, energy_intensity …); "
+                                   "add them")
+    unknown_names("drivers", "drivers (columns of the history table)", list(drivers),
+                  [c for c in history.columns if c not in ("year", ecol)])
+    if kuznets is not None and kuznets not in drivers:
+        raise bad_input("kuznets", f"kuznets driver {kuznets!r} must be one of the drivers {drivers}"
+                                   f"{did_you_mean(kuznets, drivers)}")
+    h = check_series(history, [ecol, *drivers])
+    const = [d for d in drivers if h[d].nunique() == 1]
+    if const:
+        raise bad_input("drivers", f"drivers {const} are constant over the history; a constant carries no "
+                                   f"information for the fit: leave them out of the drivers")
+    n = len(h)
+    p = len(drivers) + (1 if kuznets else 0)
+    if n < p + 3:
+        raise bad_input("history", f"history has {n} years for {p} regressors; STIRPAT needs at least {p + 3} "
+                                   f"(10 or more recommended)")
+    return h, ecol, to_t, unit, list(drivers)
+
+
 def fit_stirpat(history: pd.DataFrame, drivers: list[str] | None = None, *, k: float | str = "auto",
                 kuznets: str | None = None, n_boot: int = 1000, seed: int = 0, smearing: bool = False,
                 min_years: int = 10) -> StirpatFit:
@@ -265,23 +290,9 @@ def fit_stirpat(history: pd.DataFrame, drivers: list[str] | None = None, *, k: f
             k = float(k)
         except ValueError:
             raise bad_input("k", f"ridge k {k!r}; expected 'auto' or a number in [0, 1]") from None
-    ecol, to_t, unit = emissions_column(history)
-    if drivers is None:
-        drivers = [c for c in history.columns if c not in ("year", ecol)]
-    if not drivers:
-        raise bad_input("history", "history table has no driver columns (population, pcgdp, energy_intensity …); "
-                                   "add them")
-    unknown_names("drivers", "drivers (columns of the history table)", list(drivers),
-                  [c for c in history.columns if c not in ("year", ecol)])
-    if kuznets is not None and kuznets not in drivers:
-        raise bad_input("kuznets", f"kuznets driver {kuznets!r} must be one of the drivers {drivers}"
-                                   f"{did_you_mean(kuznets, drivers)}")
-    h = check_series(history, [ecol, *drivers])
+    h, ecol, to_t, unit, drivers = prepare_history(history, drivers, kuznets=kuznets)
     n = len(h)
     p = len(drivers) + (1 if kuznets else 0)
-    if n < p + 3:
-        raise InputValidationError(f"history has {n} years for {p} regressors; STIRPAT needs at least {p + 3} "
-                                   f"(10 or more recommended)")
     if n < min_years:
         warnings.warn(f"history has {n} years; at least {min_years} are recommended (methods.md §5.2)",
                       LandcarbonWarning, stacklevel=2)
@@ -344,272 +355,91 @@ def fit_stirpat(history: pd.DataFrame, drivers: list[str] | None = None, *, k: f
     return fit
 
 
-# --------------------------------------------------------------------------------------------------
-# scenarios
-
-
-def _period(s) -> tuple[int, int]:
-    m = re.fullmatch(r"\s*(\d{4})\s*[-–~至]\s*(\d{4})\s*", str(s))
-    if not m:
-        raise InputValidationError(f"scenario period {s!r}; expected 'YYYY-YYYY' (e.g. 2021-2025)")
-    a, b = int(m.group(1)), int(m.group(2))
-    if b < a:
-        raise InputValidationError(f"scenario period {s!r} ends before it starts")
-    return a, b
-
-
-@dataclass
-class Scenario:
-    name: str
-    periods: list[tuple[int, int]]
-    # per driver: ("growth", [rate per period]) or ("level", [level per period])
-    settings: dict[str, tuple[str, list[float]]]
-
-
-def parse_scenarios(table: pd.DataFrame, drivers: list[str]) -> list[Scenario]:
-    """Scenario table: columns scenario, period, and per driver ``<driver>_growth_pct`` (% per year) or
-    ``<driver>_level`` (level at the period's end, interpolated linearly from the previous anchor).
-
-    Every driver of the model must be set in every scenario, periods must be contiguous. Example columns
-    for population, pcgdp, energy_intensity: population_growth_pct, pcgdp_growth_pct, energy_intensity_level.
-    """
-    cols = {str(c).strip(): c for c in table.columns}
-    if "scenario" not in cols or "period" not in cols:
-        raise bad_input("scenarios", f"scenario table has columns {list(table.columns)}; expected scenario, period "
-                                     f"and <driver>_growth_pct or <driver>_level columns")
-    if len(table) == 0:
-        raise bad_input("scenarios", "the scenario table has no data rows; expected one row per scenario and period")
-    spec = {}
-    for d in drivers:
-        g, lv = f"{d}_growth_pct", f"{d}_level"
-        if g in cols and lv in cols:
-            raise InputValidationError(f"driver {d}: give either {g} or {lv}, not both")
-        if g in cols:
-            spec[d] = ("growth", g)
-        elif lv in cols:
-            spec[d] = ("level", lv)
-        else:
-            raise InputValidationError(
-                f"scenario table sets no path for driver {d!r}; add a column {g} (% per year) or {lv}")
-    known = {"scenario", "period", *[c for _, c in spec.values()]}
-    extra = [c for c in cols if c not in known and (c.endswith("_growth_pct") or c.endswith("_level"))]
-    if extra:
-        names = [f"{d}_growth_pct" for d in drivers] + [f"{d}_level" for d in drivers]
-        raise bad_input("scenarios", "scenario columns " + ", ".join(f"{c!r}{did_you_mean(c, names)}" for c in extra)
-                        + f" do not match any model driver {drivers}: rename or drop them")
-    out = []
-    for name, g in table.groupby(cols["scenario"], sort=False):
-        per = [_period(p) for p in g[cols["period"]]]
-        order = np.argsort([a for a, _ in per])
-        g = g.iloc[order]
-        per = [per[i] for i in order]
-        for (a0, b0), (a1, _b1) in zip(per[:-1], per[1:]):
-            if a1 != b0 + 1:
-                raise InputValidationError(
-                    f"scenario {name}: periods {a0}-{b0} and {a1}-{_b1} are not contiguous; periods must follow "
-                    f"each other without gaps or overlaps")
-        settings = {}
-        for d, (kind, c) in spec.items():
-            v = pd.to_numeric(g[cols[c]], errors="coerce")
-            if v.isna().any():
-                raise bad_input("scenarios", f"scenario {name}: {c} is empty or not a number in some period; empty "
-                                             f"is not zero")
-            if kind == "growth" and (v <= -100).any():
-                i = int(np.flatnonzero((v <= -100).to_numpy())[0])
-                a, b = per[i]
-                raise bad_input("scenarios", f"scenario {name}, period {a}-{b}: {c} = {v.iloc[i]:g} %/a; expected a "
-                                             f"growth rate > −100 %/a (−100 % sets the driver to 0 and the STIRPAT "
-                                             f"log is undefined): give the rate in % per year, e.g. −2.5")
-            if kind == "level" and (v <= 0).any():
-                i = int(np.flatnonzero((v <= 0).to_numpy())[0])
-                a, b = per[i]
-                raise bad_input("scenarios", f"scenario {name}, period {a}-{b}: {c} = {v.iloc[i]:g}; expected a level "
-                                             f"> 0 (STIRPAT takes its logarithm)")
-            settings[d] = (kind, list(v.astype(float)))
-        out.append(Scenario(str(name), per, settings))
-    return out
-
-
-REFERENCE_COLUMN_MAP = {"pop_growth_pct": "population", "gdp_or_pcgdp_growth_pct": "pcgdp",
-                        "fdi_growth_pct": "fdi", "env_reg_growth_pct": "env_reg",
-                        "energy_or_carbon_intensity_change_pct": "energy_intensity"}
-
-
-def reference_scenarios(study: str) -> pd.DataFrame:
-    """A published scenario set from reference/stirpat_scenarios.csv in the scenario-table format
-    (columns renamed: population, pcgdp (or GDP for 董棒棒), fdi, env_reg, energy_intensity; empty columns dropped)."""
-    from .coefficients import reference_table
-
-    ref = reference_table("stirpat_scenarios.csv")
-    rows = ref[ref["study"] == study]
-    if rows.empty:
-        raise InputValidationError(f"study {study!r} is not in stirpat_scenarios.csv; studies: "
-                                   f"{sorted(set(ref['study']))}")
-    out = pd.DataFrame({"scenario": rows["mode"].to_numpy(), "period": rows["period"].to_numpy()})
-    for src, d in REFERENCE_COLUMN_MAP.items():
-        v = pd.to_numeric(rows[src].replace("", np.nan), errors="coerce").to_numpy()
-        if not np.all(np.isnan(v)):
-            out[f"{d}_growth_pct"] = v
-    return out
-
-
-def driver_paths(scenario: Scenario, base_year: int, base_values: dict[str, float], horizon: int = 2060,
-                 *, after_last: str = "hold") -> pd.DataFrame:
-    """Annual driver levels from base_year + 1 to ``horizon`` (methods.md §5.3).
-
-    After the last period: ``hold`` keeps the last period's growth rate (growth drivers) and the last level
-    (level drivers) [D]; ``zero`` sets growth to 0; ``error`` refuses a horizon beyond the table.
-    """
-    first = scenario.periods[0][0]
-    last = scenario.periods[-1][1]
-    if first != base_year + 1:
-        raise InputValidationError(
-            f"scenario {scenario.name} starts in {first} but the history ends in {base_year}; the first period must "
-            f"start in {base_year + 1}")
-    if after_last not in ("hold", "zero", "error"):
-        raise bad_input("after_last", f"found {after_last!r}{did_you_mean(after_last, ('hold', 'zero', 'error'))}; "
-                                      f"expected hold, zero or error")
-    if horizon <= base_year:
-        raise bad_input("horizon", f"horizon {horizon} is not after the last history year {base_year}; expected a "
-                                   f"later year (default 2060)")
-    if horizon > last and after_last == "error":
-        raise bad_input("scenarios", f"scenario {scenario.name} ends in {last}; extend it to {horizon} or allow "
-                                     f"after_last='hold'")
-    years = np.arange(base_year + 1, horizon + 1)
-    pidx = np.full(len(years), -1)
-    for i, (a, b) in enumerate(scenario.periods):
-        pidx[(years >= a) & (years <= b)] = i
-    beyond = years > last
-    out = {"year": years}
-    for d, (kind, vals) in scenario.settings.items():
-        if d not in base_values:
-            raise InputValidationError(f"scenario {scenario.name}: driver {d} has no base-year value")
-        x0 = base_values[d]
-        if kind == "growth":
-            g = np.array([vals[i] if i >= 0 else (vals[-1] if after_last == "hold" else 0.0) for i in pidx])
-            g[beyond] = vals[-1] if after_last == "hold" else 0.0
-            if np.any(g <= -100):
-                raise bad_input("scenarios", f"scenario {scenario.name}: driver {d} has a growth rate ≤ −100 %/a; "
-                                             f"expected > −100 %/a")
-            out[d] = x0 * np.cumprod(1.0 + g / 100.0)
-        else:
-            ax = [base_year] + [b for _, b in scenario.periods]
-            ay = [x0] + list(vals)
-            lv = np.interp(years, ax, ay)  # holds the last level beyond the last anchor
-            if np.any(lv <= 0):
-                raise InputValidationError(f"scenario {scenario.name}: driver {d} reaches a level ≤ 0")
-            out[d] = lv
-    return pd.DataFrame(out)
-
+from .peak_scenarios import (  # noqa: E402, F401  (the scenario half of the model)
+    REFERENCE_COLUMN_MAP,
+    Scenario,
+    detect_peak,
+    driver_paths,
+    parse_scenarios,
+    project,
+    reference_scenarios,
+)
 
 # --------------------------------------------------------------------------------------------------
-# peak detection (§5.4)
+# the spec
 
-
-def detect_peak(years, values, *, eps: float = PEAK_EPS) -> dict:
-    """t* = argmax (earliest if tied); status not peaked / peaked / plateau; first decline year; local maxima."""
-    y = np.asarray(years)
-    v = np.asarray(values, dtype=float)
-    i = int(np.argmax(v))
-    t_star, c_star = int(y[i]), float(v[i])
-    if i == len(v) - 1:
-        status = "not peaked"
-    elif v[-1] <= (1 - eps) * c_star:
-        status = "peaked"
-    else:
-        status = "plateau"
-    decl = np.nonzero((np.arange(len(v)) > i) & (np.diff(v, prepend=v[0]) < 0))[0]
-    first_decline = int(y[decl[0]]) if decl.size and status != "not peaked" else None
-    loc = [int(y[j]) for j in range(1, len(v) - 1) if v[j] > v[j - 1] and v[j] >= v[j + 1]]
-    return {"peak_year": t_star, "peak_value": c_star, "status": status, "first_decline_year": first_decline,
-            "peak_by_2030": bool(t_star <= 2030 and status != "not peaked"), "local_maxima": loc}
-
-
-# --------------------------------------------------------------------------------------------------
-# projection
-
-
-def project(fit: StirpatFit, scenarios: list[Scenario], *, horizon: int = 2060, after_last: str = "hold",
-            base_year: int | None = None, base_values: dict[str, float] | None = None,
-            band: tuple[float, float] = (5.0, 95.0), sinks: pd.DataFrame | None = None
-            ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Project every scenario to ``horizon``; returns (projection by scenario × year, peaks per scenario).
-
-    The band is the (5, 95) percentile of the projection over the bootstrap coefficient draws. ``sinks``
-    (year, absorption_tCO2 and optionally scenario) gives the gap to neutrality = emissions − sinks.
-    """
-    by = base_year if base_year is not None else fit.base_year
-    bv = base_values if base_values is not None else fit.base_values
-    if by is None or not bv:
-        raise InputValidationError("projection needs the base year and base driver values (a fitted history)")
-    rows, peaks = [], []
-    for sc in scenarios:
-        paths = driver_paths(sc, by, bv, horizon, after_last=after_last)
-        c = fit.predict(paths)
-        d = pd.DataFrame({"scenario": sc.name, "year": paths["year"]})
-        d[f"emissions_{fit.unit}"] = c
-        d["emissions_tCO2"] = c * fit.unit_to_tco2
-        pk_band = {}
-        if fit.draws is not None and len(fit.draws) > 1:
-            D = fit.design(paths)
-            sims = np.exp(fit.draws[:, :1].T + D @ fit.draws[:, 1:].T) * fit.smearing  # (T, n_boot)
-            lo, hi = np.percentile(sims, band, axis=1)
-            d[f"p{band[0]:02.0f}_{fit.unit}"] = lo
-            d[f"p{band[1]:02.0f}_{fit.unit}"] = hi
-            pys = paths["year"].to_numpy()[np.argmax(sims, axis=0)]
-            pk_band = {f"peak_year_p{band[0]:02.0f}": int(np.percentile(pys, band[0])),
-                       f"peak_year_p{band[1]:02.0f}": int(np.percentile(pys, band[1])),
-                       f"peak_value_p{band[0]:02.0f}": float(np.percentile(sims.max(axis=0), band[0])),
-                       f"peak_value_p{band[1]:02.0f}": float(np.percentile(sims.max(axis=0), band[1]))}
-        for col in paths.columns:
-            if col != "year":
-                d[f"driver_{col}"] = paths[col].to_numpy()
-        pk = detect_peak(d["year"], c)
-        info = {"scenario": sc.name, **pk, "peak_unit": fit.unit, **pk_band}
-        if sinks is not None:
-            s = _sink_series(sinks, sc.name, d["year"].to_numpy())
-            d["sinks_tCO2"] = s
-            d["gap_to_neutrality_tCO2"] = d["emissions_tCO2"] - s
-            neutral = d.loc[d["gap_to_neutrality_tCO2"] <= 0, "year"]
-            info["gap_2030_tCO2"] = _at(d, 2030)
-            info["gap_2060_tCO2"] = _at(d, 2060)
-            info["neutral_year"] = int(neutral.iloc[0]) if len(neutral) else None
-        rows.append(d)
-        peaks.append(info)
-    return pd.concat(rows, ignore_index=True), pd.DataFrame(peaks)
-
-
-def _at(d: pd.DataFrame, year: int):
-    r = d.loc[d["year"] == year, "gap_to_neutrality_tCO2"]
-    return float(r.iloc[0]) if len(r) else None
-
-
-def _sink_series(sinks: pd.DataFrame, scenario: str, years: np.ndarray) -> np.ndarray:
-    """Sinks (t CO2/a) interpolated linearly on ``years``; outside the table's years they are held at the first /
-    last value, and a warning says so (the run records it)."""
-    if "year" not in sinks or "absorption_tCO2" not in sinks:
-        raise bad_input("sinks", f"sinks table has columns {list(sinks.columns)}; expected year and "
-                                 f"absorption_tCO2 (optionally scenario)")
-    s = sinks
-    if "scenario" in s.columns:
-        own = s[s["scenario"].astype(str) == scenario]
-        s = own if not own.empty else s[s["scenario"].isna() | (s["scenario"].astype(str) == "")]
-        if s.empty:
-            raise bad_input("sinks", f"sinks table has no rows for scenario {scenario!r} and no common rows"
-                                     f"{did_you_mean(scenario, set(sinks['scenario'].dropna().astype(str)))}")
-    yr = pd.to_numeric(s["year"], errors="coerce")
-    if yr.isna().any():
-        raise bad_input("sinks", f"sinks table: some years are empty or not numbers ({list(s['year'][yr.isna()])})")
-    if yr.duplicated().any():
-        raise bad_input("sinks", f"sinks table: years {sorted(set(yr[yr.duplicated()].astype(int)))} appear more than "
-                                 f"once for scenario {scenario!r}; expected one row per year")
-    v = pd.to_numeric(s["absorption_tCO2"], errors="coerce")
-    if v.isna().any() or (v < 0).any():
-        raise bad_input("sinks", "absorption_tCO2 must be a magnitude ≥ 0 in every row; empty is not zero")
-    order = np.argsort(yr.to_numpy(float))
-    x, y = yr.to_numpy(float)[order], v.to_numpy(float)[order]
-    if years.size and (years.min() < x[0] or years.max() > x[-1]):
-        warnings.warn(f"sinks for scenario {scenario!r} cover {int(x[0])}-{int(x[-1])}; outside those years they are "
-                      f"held at the first / last value ({y[0]:g} / {y[-1]:g} t CO2/a)", LandcarbonWarning,
-                      stacklevel=3)
-    return np.interp(years, x, y)
+_U = "history unit (e.g. 10^4 t CO2/a)"
+SPEC = ModelSpec(
+    id="peak", version="2", title_en="STIRPAT carbon-peak projection", title_zh="碳达峰预测 (STIRPAT)",
+    methods_ref="methods.md §5",
+    doc="Ridge (or OLS) fit of ln C on the log drivers, scenario projection with a bootstrap band, peak years.",
+    examples=("landcarbon peak --history history.csv --scenarios scenarios.csv --bootstrap 1000 --seed 0 --out pk",),
+    inputs=(
+        TableIn("history", required=True, label_zh="历史序列",
+                doc="Annual series without gaps: year, an emissions column with its unit (emissions_1e4tCO2, "
+                    "emissions_tCO2, emissions_MtCO2 …) and one column per driver (levels > 0)",
+                columns=(Column("year", "year"),
+                         Column("emissions_1e4tCO2", "10^4 t CO2/a",
+                                aliases=tuple(f"emissions_{u}" for u in UNIT_NAMES if u != "1e4tCO2"),
+                                doc="emissions in the unit of the name; every other column is a driver"))),
+        Input("history_sheet", kind="text", label_zh="历史序列工作表",
+              doc="Sheet of an XLSX history table (default: the first sheet)"),
+        TableIn("scenarios", kind="reference", required=True, label_zh="情景表",
+                doc="Scenario table (scenario, period YYYY-YYYY, <driver>_growth_pct in %/a or <driver>_level), or "
+                    "reference:<study> for a published set of reference/stirpat_scenarios.csv",
+                columns=(Column("scenario"), Column("period", "YYYY-YYYY"))),
+        Input("scenarios_sheet", kind="text", label_zh="情景表工作表",
+              doc="Sheet of an XLSX scenario table (default: the first sheet)"),
+        Input("drivers", kind="text", multiple=True, label_zh="驱动因素",
+              doc="Driver columns of the history (default: every column but year and the emissions)"),
+        NumberIn("ridge_k", units="-", minimum=0, maximum=1, label_zh="岭参数",
+                 doc="Ridge parameter k (default: OLS when every VIF ≤ 10, else the smallest stable k with every "
+                     "ridge VIF ≤ 10)"),
+        Input("kuznets", kind="text", label_zh="库兹涅茨项",
+              doc="A driver whose squared log enters too (environmental Kuznets curve test), e.g. pcgdp"),
+        Input("horizon", kind="year", default=2060, label_zh="预测终年",
+              doc="Last year of the projection, from 2030 to 2100"),
+        Input("after_last", kind="choice", choices=AFTER_LAST, default="hold", label_zh="末期之后",
+              doc="Driver paths after the last scenario period: hold the last growth rate and level, zero growth, "
+                  "or error"),
+        Input("n_boot", kind="integer", minimum=0, default=1000, flag="--bootstrap", label_zh="自助抽样次数",
+              doc="Bootstrap resamples over years for SE(B) and the 5-95 % band (0: no band)"),
+        Input("smearing", kind="flag", default=False, label_zh="Duan 平滑因子",
+              doc="Multiply exp(ln C) by Duan's smearing factor"),
+        TableIn("sinks", label_zh="碳汇预测表",
+                doc="Projected sinks for the gap to neutrality: year, absorption_tCO2 and optionally scenario",
+                columns=(Column("year", "year"), Column("absorption_tCO2", "t CO2/a"),
+                         Column("scenario", required=False))),
+        Input("sinks_sheet", kind="text", label_zh="碳汇预测表工作表",
+              doc="Sheet of an XLSX sinks table (default: the first sheet)"),
+        Input("seed", kind="integer", minimum=0, default=0, label_zh="随机种子", doc="Seed of the bootstrap"),
+        Input("allow_implausible", kind="flag", default=False, label_zh="允许异常值",
+              doc="Accept scenario growth rates above 100 %/a, or driver levels implying one (or a fall faster than "
+                  "50 %/a), otherwise refused as suspected unit errors"),
+        Input("lang", kind="choice", choices=("en", "zh"), default="en", label_zh="图表语言",
+              doc="Language of the peak chart"),
+    ),
+    outputs=(
+        TableOut("coefficients.csv", doc="B, bootstrap SE, Beta and VIF (OLS, ridge) per term",
+                 doc_zh="回归系数、自助标准误、标准化系数与方差膨胀因子",
+                 columns=(Column("term"), Column("B", "-"), Column("Beta", "-"), Column("VIF_ols", "-"),
+                          Column("VIF_ridge", "-"), Column("SE_bootstrap", "-", required=False))),
+        TableOut("ridge_trace.csv", doc="Standardised coefficients and ridge VIFs over k = 0 … 1",
+                 doc_zh="岭迹（标准化系数与岭 VIF 随 k 变化）", columns=(Column("k", "-"),)),
+        TableOut("fitted.csv", doc="Observed and fitted emissions per history year (in the history's unit)",
+                 doc_zh="历史年份排放观测值与拟合值", columns=(Column("year", "year"),)),
+        TableOut("projection.csv", doc="Emissions per scenario and year, 5-95 % band, drivers, gap to neutrality",
+                 doc_zh="各情景逐年排放预测、5-95% 区间、驱动因素与碳中和缺口",
+                 columns=(Column("scenario"), Column("year", "year"), Column("emissions_tCO2", "t CO2/a"),
+                          Column("sinks_tCO2", "t CO2/a", required=False),
+                          Column("gap_to_neutrality_tCO2", "t CO2/a", required=False))),
+        TableOut("peaks.csv", doc="Peak year, value and status per scenario", doc_zh="各情景峰值年份、峰值与状态",
+                 columns=(Column("scenario"), Column("peak_year", "year"), Column("peak_value", _U),
+                          Column("status"), Column("peak_unit"))),
+        TableOut("scenarios_used.csv", doc="The scenario table as used", doc_zh="所用情景表",
+                 columns=(Column("scenario"), Column("period", "YYYY-YYYY"))),
+        Output("peak_chart.png", kind="figure", doc="History, projections with their band, peak years (drawn by the "
+               "command)", doc_zh="排放历史、情景预测与峰值图"),
+        Output("peak_chart.svg", kind="figure", doc="The peak chart as SVG", doc_zh="峰值图（SVG）"),
+    ),
+)

@@ -6,19 +6,85 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from ..core.errors import InputValidationError, LandcarbonWarning
+from ..core.errors import InputFileError, InputValidationError, LandcarbonError, LandcarbonWarning
 from ..core.spec import Issue
 
 
 def bad_input(key: str, message: str) -> InputValidationError:
     """An error about one input: ``key`` is the input's key (never a command-line flag)."""
     return InputValidationError([Issue(key, message)])
+
+
+def refer_inputs(message: str, names: Iterable[str]) -> str:
+    """A model message for an interface: the Python spellings of input keys (``allow_implausible=True``,
+    ``price_unit``; keys with an underscore only, which cannot be ordinary words) become ``⟨key⟩`` references,
+    which the CLI shows as its option and a plan file as its key."""
+    keys = sorted((n for n in names if "_" in n), key=len, reverse=True)
+    if not keys:
+        return message
+    pat = re.compile(r"(?<![\w⟨-])(" + "|".join(map(re.escape, keys)) + r")(?:=True)?(?![\w⟩-])")
+    return pat.sub(lambda m: f"⟨{m.group(1)}⟩", message)
+
+
+def _issues_of(err: LandcarbonError, names: Sequence[str], key: str) -> list[Issue]:
+    if isinstance(err, InputValidationError):
+        raw = err.issues
+    else:
+        raw = [Issue(getattr(err, "key", None) or "", str(err))]
+    out = []
+    for i in raw:
+        k, msg = (i.key, i.message) if isinstance(i, Issue) else ("", str(i))
+        out.append(Issue(k or key, refer_inputs(msg, names)))
+    return out
+
+
+@contextmanager
+def input_refs(names: Sequence[str], key: str = "") -> Iterator[None]:
+    """Re-raise a model's error with ``⟨key⟩`` references (see :func:`refer_inputs`); key-less problems get
+    ``key``. File errors pass through unchanged."""
+    try:
+        yield
+    except InputFileError:
+        raise
+    except LandcarbonError as err:
+        raise InputValidationError(_issues_of(err, names, key)) from None
+
+
+T = TypeVar("T")
+
+
+class Problems:
+    """Collects the problems of several independent checks, so a step reports them all at once."""
+
+    def __init__(self, names: Sequence[str]):
+        self.names = list(names)
+        self.issues: list[Issue] = []
+
+    def run(self, fn: Callable[[], T], key: str = "") -> T | None:
+        """``fn()``, or None when it raised a model error (recorded, with ``key`` for key-less problems)."""
+        try:
+            return fn()
+        except InputFileError:
+            raise
+        except LandcarbonError as err:
+            for i in _issues_of(err, self.names, key):
+                if i not in self.issues:  # the same problem found by several checks is reported once
+                    self.issues.append(i)
+            return None
+
+    def add(self, key: str, message: str) -> None:
+        i = Issue(key, refer_inputs(message, self.names))
+        if i not in self.issues:
+            self.issues.append(i)
 
 
 def did_you_mean(word: object, candidates: Iterable[object]) -> str:
@@ -86,7 +152,7 @@ def weights_summing_to_one(w: pd.Series, *, key: str = "weights", what: str = "w
         raise bad_input(key, f"{what} sum to {s:.6g}; normalisation needs a positive sum: give a positive weight")
     out = (w / s).rename("weight")
     out.attrs["normalised_from_sum"] = s
-    warnings.warn(f"{what} summed to {s:.6g}; normalised to 1 as requested (normalise_weights=True): "
+    warnings.warn(f"{what} summed to {s:.6g}; normalised to 1 as requested: "
                   + ", ".join(f"{k}={v:.6g}" for k, v in out.items()), LandcarbonWarning, stacklevel=3)
     return out
 
