@@ -115,7 +115,7 @@ def test_every_problem_is_one_error_line_naming_the_option(toy, tmp_path, capsys
     assert "--amounts: " in text and "is a folder" in text
     assert "--factor: found -1 t CO2/t; expected at least 0" in text
     assert "--years: " in text and "out of order" in text
-    assert "--price-unit: is required when price is given" in text
+    assert "--price-unit: is required when --price is given" in text
     assert len(lines) == 4
     assert not (tmp_path / "r").exists()
 

@@ -57,7 +57,7 @@ def test_repeated_years_and_conditional_requirement():
     _, issues = validate(SPEC, {"landuse": ["a.tif"], "years": [2020, 2020], "method": "trend"})
     m = _msgs(issues)
     assert "is repeated" in m["years"]
-    assert m["rules"] == "is required when method is trend but was not given"
+    assert m["rules"] == "is required when ⟨method⟩ is trend but was not given"
 
 
 def test_exclusive_bound_and_non_numbers():

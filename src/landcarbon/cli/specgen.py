@@ -9,7 +9,6 @@ with the option named. Old spellings (``Input.aliases``) are hidden and print on
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -50,7 +49,9 @@ def help_text(inp: Input) -> str:
     if req is True:
         bits.append("required")
     elif not isinstance(req, bool):
-        bits.append(f"required when {req.describe()}")
+        from ..workflow.runner import name_refs
+
+        bits.append("required when " + name_refs(req.describe(), lambda k: "--" + k.replace("_", "-")))
     tail = f" [{'; '.join(bits)}]" if bits else ""
     return (inp.doc or inp.label) + tail
 
@@ -72,7 +73,8 @@ def option_for(inp: Input) -> click.Option:
             return click.Option([f"{base}/--no-{base[2:]}", inp.name], default=None, help=help_text(inp))
         return click.Option([inp.option, inp.name], is_flag=True, default=None, help=help_text(inp))
     return click.Option([inp.option, inp.name], multiple=inp.multiple, default=None, type=click.STRING,
-                        metavar=_metavar(inp), help=help_text(inp))
+                        metavar=_metavar(inp), help=help_text(inp), envvar=inp.envvar,
+                        show_envvar=inp.envvar is not None)
 
 
 class SpecCommand(click.Command):
@@ -203,7 +205,9 @@ def build_command(model_id: str, *, name: str | None = None, formatter: Formatte
         summary = run_model(model.id, values, out=out, overwrite=overwrite, namer=namer,
                             scheduler=values.get("scheduler"), finish=after)
         if as_json:
-            click.echo(json.dumps(summary, ensure_ascii=False, default=str))
+            from ..io.tables import json_text
+
+            click.echo(json_text(summary))
         else:
             for line in (formatter or summary_lines)(summary):
                 click.echo(line)

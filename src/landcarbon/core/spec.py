@@ -72,7 +72,7 @@ class Present(Predicate):
         return {"present": self.name}
 
     def describe(self) -> str:
-        return f"{self.name} is given"
+        return f"⟨{self.name}⟩ is given"
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class Absent(Predicate):
         return {"absent": self.name}
 
     def describe(self) -> str:
-        return f"{self.name} is not given"
+        return f"⟨{self.name}⟩ is not given"
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,8 @@ class Equals(Predicate):
 
     def describe(self) -> str:
         if isinstance(self.value, tuple):
-            return f"{self.name} is one of {', '.join(map(str, self.value))}"
-        return f"{self.name} is {self.value}"
+            return f"⟨{self.name}⟩ is one of {', '.join(map(str, self.value))}"
+        return f"⟨{self.name}⟩ is {self.value}"
 
 
 @dataclass(frozen=True)
@@ -199,6 +199,7 @@ class Input:
     field_of: str | None = None  # this text input names a field of that vector input
     grid: str | None = None  # name of the raster input whose grid this raster must share
     plausible_max: float | None = None  # above this the unit is suspected (override: allow_implausible)
+    envvar: str | None = None  # environment variable that gives the value on the command line
 
     def is_required(self, values: dict[str, Any]) -> bool:
         r = self.required

@@ -146,11 +146,18 @@ def validate(spec: ModelSpec, values: dict[str, Any], *, unknown: bool = True) -
         raw = values.get(inp.name)
         if inp.multiple:
             items = _split_multiple(inp, raw)
-            if inp.kind == "lines" and items and not isinstance(items[0], tuple):
-                items = [coerce_one(Input(inp.name, kind="pair"), it) if isinstance(it, str) else it
-                         for it in items]
             good: list[Any] = []
             bad = False
+            if inp.kind == "lines":
+                pairs = []
+                for it in items:
+                    try:
+                        pairs.append(coerce_one(Input(inp.name, kind="pair", metavar="NAME=PATH"), it)
+                                     if not isinstance(it, tuple) else it)
+                    except ValueError as err:
+                        issues.append(Issue(inp.name, str(err)))
+                        bad = True
+                items = pairs
             for it in items:
                 try:
                     x = coerce_one(inp, it) if inp.kind != "lines" else it
@@ -205,9 +212,10 @@ def validate(spec: ModelSpec, values: dict[str, Any], *, unknown: bool = True) -
                 issues.append(Issue(inp.name, msg))
             out[inp.name] = x
     # presence, conditional requirements and exclusions, on the coerced values
+    bad_keys = {i.key for i in issues}
     for inp in spec.inputs:
         given = _present(out.get(inp.name), inp)
-        if not given and inp.is_required(out):
+        if not given and inp.name not in bad_keys and inp.is_required(out):
             r = inp.required
             cond = f" when {r.describe()}" if not isinstance(r, bool) else ""
             issues.append(Issue(inp.name, f"is required{cond} but was not given"))
@@ -222,7 +230,7 @@ def _present(v: Any, inp: Input) -> bool:
     if v is None:
         return False
     if inp.kind == "flag":
-        return bool(v) and v != inp.default
+        return bool(v) != bool(inp.default)
     if isinstance(v, list | tuple | dict) and len(v) == 0:
         return False
     if inp.default is not None and v == inp.default and not inp.required:

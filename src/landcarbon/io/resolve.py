@@ -98,7 +98,8 @@ class Resolver:
         grids: list[tuple[str, str, GridSpec]] = []
         for inp in spec.inputs:
             v = values.get(inp.name)
-            if v is None or v == [] or inp.kind in ("number", "integer", "year", "choice", "flag", "text", "pair"):
+            if v is None or (isinstance(v, list) and not v) or inp.kind in ("number", "integer", "year", "choice",
+                                                                             "flag", "text", "pair"):
                 continue
             items = v if inp.multiple else [v]
             if inp.kind == "lines":
@@ -111,9 +112,9 @@ class Resolver:
             ref_key, ref_path, ref = grids[0]
             for key, path, g in grids[1:]:
                 if g != ref:
-                    hint = " or pass align to resample onto the first map" if spec.has_input("align") else ""
-                    issues.append(Issue(key, f"{Path(path).name} is on grid {g}, but {Path(ref_path).name} "
-                                             f"({ref_key}) is on grid {ref}; expected one grid: resample it onto "
+                    hint = " or set ⟨align⟩ to resample onto the first map" if spec.has_input("align") else ""
+                    issues.append(Issue(key, f"{Path(path).name} grid {g} differs from {Path(ref_path).name} "
+                                             f"(⟨{ref_key}⟩) grid {ref}; expected one grid: resample it onto "
                                              f"that grid (e.g. gdalwarp -tr/-te or landcarbon.io.align_to){hint}"))
         return issues
 
@@ -129,7 +130,7 @@ class Resolver:
         if p.is_dir() and p.suffix.lower() not in (".gdb",):
             return [Issue(inp.name, f"{item} is a folder; expected a file")]
         if kind in ("landuse", "raster") or (kind in ("zones", "lines") and is_raster_path(p)):
-            return self._check_raster(inp, p, grids, categorical=kind in ("landuse", "zones", "lines"))
+            return self._check_raster(inp, p, grids, categorical=kind in ("landuse", "zones"))
         if kind in ("zones", "vector", "lines"):
             return self._check_vector(spec, inp, p, values)
         if kind in ("table", "scheme", "reference"):
@@ -187,7 +188,11 @@ class Resolver:
         except LandcarbonError as err:
             return [Issue(inp.name, str(err))]
         except ValueError as err:  # e.g. a sheet that does not exist
-            return [Issue(sheet_key if sheet is not None else inp.name, f"{p.name}: {err}")]
+            if sheet is not None:
+                names = _sheet_names(p)
+                return [Issue(sheet_key, f"{p.name} has no sheet {sheet!r}{did_you_mean(str(sheet), names)}; its "
+                                         f"sheets are {', '.join(names) or 'unreadable'}: choose one of them")]
+            return [Issue(inp.name, f"{p.name}: {err}")]
         df = df.dropna(how="all")
         if df.empty:
             return [Issue(inp.name, f"{p.name} has a header but no data rows; expected one row per record")]
@@ -199,7 +204,7 @@ class Resolver:
         if p.suffix.lower() in (".xlsx", ".xlsm", ".xls") and sheet is None:
             other = _sheets_with(p, [c for c in required])
             if other:
-                opt = f" (input {sheet_key})" if spec.has_input(sheet_key) else ""
+                opt = f" with ⟨{sheet_key}⟩" if spec.has_input(sheet_key) else ""
                 return [Issue(inp.name, f"{p.name}: the first sheet lacks columns "
                                         f"{', '.join(c.name for c in missing)}; sheet(s) {', '.join(other)} hold "
                                         f"them: choose the sheet{opt}")]
@@ -231,6 +236,19 @@ class Resolver:
 
 def _looks_like_path(s: str) -> bool:
     return any(ch in s for ch in "/\\") or Path(s).suffix.lower() in (*_TABLE_SUFFIXES, *_RASTER_SUFFIXES)
+
+
+def _sheet_names(p: Path) -> list[str]:
+    try:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(p, read_only=True)
+    except Exception:  # noqa: BLE001 - a workbook openpyxl cannot read has no sheets to offer
+        return []
+    try:
+        return [ws.title for ws in wb.worksheets]
+    finally:
+        wb.close()
 
 
 def _sheets_with(p: Path, cols: list[Column]) -> list[str]:

@@ -74,6 +74,11 @@ def _clean(o: Any) -> Any:
     return o
 
 
+def json_text(obj: Any, *, indent: int | None = None) -> str:
+    """Strict JSON (NaN and infinities as null, numpy scalars as numbers), UTF-8 text kept as is."""
+    return json.dumps(_clean(obj), ensure_ascii=False, indent=indent, default=_json_default, allow_nan=False)
+
+
 def write_json(obj: Any, path: str | os.PathLike) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=_json_default),

@@ -17,11 +17,17 @@ from ..core.spec import Issue
 from ..io import atomic as _atomic
 from ..io import tables as _tables
 
+_FILE_SUFFIXES = (".tif", ".tiff", ".csv", ".xlsx", ".gpkg", ".shp", ".json", ".png", ".html", ".txt")
+
 
 def check_out(out: Path, *, overwrite: bool) -> None:
     """The rules for a run folder ``out`` (key ``out``; ``overwrite`` replaces a finished run as a whole)."""
     if out.exists() and not out.is_dir():
         raise InputValidationError([Issue("out", f"{out} is a file; expected a folder for the run's outputs")])
+    if not out.exists() and out.suffix.lower() in _FILE_SUFFIXES:
+        raise InputValidationError([Issue("out", f"{out} looks like a file name; expected a run folder (the "
+                                                 f"results are written inside it): give a folder, e.g. "
+                                                 f"{out.with_suffix('')}")])
     if out.is_dir() and any(out.iterdir()):
         finished = (out / "manifest.json").is_file()
         if not finished:

@@ -254,6 +254,13 @@ def run_model(model_id: str, values: dict[str, Any], *, out: str | os.PathLike, 
         return summary
     except LandcarbonError as err:
         raise translate_error(err, namer) from None
+    except Exception as err:
+        if type(err).__module__.split(".")[0] == "rasterio":  # a block that fails to decode mid-run
+            from ..core.errors import InputFileError
+
+            raise InputFileError(f"a raster could not be read while computing ({' '.join(str(err).split())}); "
+                                 f"the file is corrupt or truncated: re-export or re-download it") from None
+        raise
 
 
 def _jsonable(v: Any) -> Any:

@@ -148,7 +148,7 @@ SPEC = ModelSpec(
                   "out-of-core run needs no-potential)."),
         Input("seed", kind="integer", required=True, minimum=0, label_zh="随机种子",
               doc="Random seed (an integer >= 0, recorded in the manifest): the same seed gives the same map."),
-        Input("scheduler", kind="text", label_zh="Dask 调度器",
+        Input("scheduler", kind="text", envvar="LANDCARBON_SCHEDULER", label_zh="Dask 调度器",
               doc="Address of a Dask distributed scheduler (zones run as tasks; default: local threads)."),
         # -- out-of-core ----------------------------------------------------------------------------------------
         Input("tiles", kind="integer", minimum=1, excludes=("zone_size", "zones"), label_zh="分块数",
