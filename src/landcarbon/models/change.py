@@ -65,7 +65,7 @@ ALIGN = Input("align", kind="flag", default=False, label_zh="重采样对齐",
               doc="Resample rasters on other grids onto the grid of the first map (nearest neighbour)")
 LANG = Input("lang", kind="choice", choices=("en", "zh"), default="en", label_zh="语言",
              doc="Language of class names in tables and charts")
-SCHEDULER = Input("scheduler", kind="text", label_zh="Dask 调度器", advanced=True, metavar="ADDRESS",
+SCHEDULER = Input("scheduler", kind="text", envvar="LANDCARBON_SCHEDULER", label_zh="Dask 调度器", advanced=True, metavar="ADDRESS",
                   doc="Address of a Dask distributed scheduler (default: local threads)")
 
 
