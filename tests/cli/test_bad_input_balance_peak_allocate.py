@@ -200,7 +200,7 @@ def test_options_that_would_do_nothing(d, tmp_path, capsys, case, words, lines):
 
 
 def test_price_needs_its_unit(d, tmp_path, capsys):
-    _refused(_bal(d, **{"--price": "50"}), tmp_path / "o", capsys, "--price-unit", "required when price is given")
+    _refused(_bal(d, **{"--price": "50"}), tmp_path / "o", capsys, "--price-unit", "is required when")
     _refused(_bal(d, **{"--price": "260.9", "--price-unit": "CNY/t CO2"}), tmp_path / "o", capsys, "--price-unit",
              "per t C")
     _refused(_bal(d, **{"--price": "50", "--price-unit": "CNY/t CO2", "--price-basis": "cea_2021_low"}),
