@@ -233,7 +233,11 @@ def _present(v: Any, inp: Input) -> bool:
         return bool(v) != bool(inp.default)
     if isinstance(v, list | tuple | dict) and len(v) == 0:
         return False
-    if inp.default is not None and v == inp.default and not inp.required:
+    d = inp.default
+    if isinstance(d, list | tuple) and isinstance(v, list | tuple):
+        if list(v) == list(d) and not inp.required:
+            return False
+    elif d is not None and v == d and not inp.required:
         return False
     return True
 
