@@ -151,8 +151,8 @@ def test_intensive_and_esv(files, tmp_path):
     run(["evaluate", "intensive", "--table", t, "--out", tmp_path / "int"])
     comp = pd.read_csv(tmp_path / "int" / "composite.csv", encoding="utf-8-sig")
     assert len(comp) == 3 and comp["index"].between(0, 100).all()
-    run(["evaluate", "esv", "--map", f"a={files['lu']}", "--map", f"b={files['lu']}", "--scheme", "national6",
-         "--table", "2003", "--unit-value", 1000, "--out", tmp_path / "esv"])
+    run(["evaluate", "esv", "--landuse", files['lu'], files['lu'], "--labels", "a", "b", "--scheme", "national6",
+         "--xie-table", "2003", "--unit-value", 1000, "--out", tmp_path / "esv"])
     ch = pd.read_csv(tmp_path / "esv" / "esv_change.csv", encoding="utf-8-sig")
     assert ch["change_CNY_per_yr"].abs().sum() == 0  # same map twice: no change
 
@@ -201,7 +201,7 @@ def test_esv_map_and_scenario_demand(files, tmp_path):
     counts[1] -= 2
     counts[2] += 2
     pd.DataFrame({"code": counts.index, "cells": counts.to_numpy()}).to_csv(d, index=False)
-    run(["evaluate", "esv", "--map", f"2010={files['lu']}", "--demand", f"scenario={d}", "--scheme", "national6",
-         "--table", "2003", "--unit-value", 1000, "--out", tmp_path / "esv2"])
+    run(["evaluate", "esv", "--landuse", files['lu'], "--years", 2010, "--demand", f"scenario={d}", "--scheme",
+         "national6", "--xie-table", "2003", "--unit-value", 1000, "--out", tmp_path / "esv2"])
     ch = pd.read_csv(tmp_path / "esv2" / "esv_change.csv", encoding="utf-8-sig")
     assert ch["change_CNY_per_yr"].sum() == pytest.approx(29880)

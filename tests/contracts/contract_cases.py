@@ -114,3 +114,79 @@ def _allocation_case(tmp: Path) -> list:
             "zsg-dea", "--dea-inputs", "population", "--balance", tmp / "balance_by_zone.csv", "--balance-year",
             "2023"]
 
+
+# --------------------------------------------------------------------------------------------------
+# planning evaluations and optimisation (evaluate suitability|mce|control-lines|intensive|esv, optimize)
+@case("suitability")
+def _suitability_case(tmp: Path) -> list:
+    c = county()
+    return ["--dem", c["dem"], "--landuse", c["landuse_2020"], "--zones", c["zones"], "--zone-field", "name",
+            "--evaluations", "agriculture", "--lang", "zh"]
+
+
+@case("mce")
+def _mce_case(tmp: Path) -> list:
+    c = county()
+    return ["--criteria", f"elevation={c['dem']}", f"road={c['dist_road']}", "--directions", "road=-1",
+            "--weights", "elevation=0.4", "road=0.6"]
+
+
+@case("control_lines")
+def _control_lines_case(tmp: Path) -> list:
+    c = county()
+    return ["--landuse", c["landuse_2020"], "--scheme", "national6", "--lines", f"eco_redline={c['eco_redline']}",
+            f"basic_farmland={c['basic_farmland']}", f"urban_boundary={c['urban_boundary_gpkg']}", "--dem", c["dem"],
+            "--zones", c["zones"], "--zone-field", "name", "--no-charts"]
+
+
+@case("intensive")
+def _intensive_case(tmp: Path) -> list:
+    t = tmp / "intensive.csv"
+    t.write_text("zone,pop_t1,pop_t2,gdp_t1,gdp_t2,land_t1_ha,land_t2_ha\nA,12000,13000,50000,60000,900,950\n"
+                 "B,30000,31000,90000,99000,1500,1650\nC,8000,8400,20000,26000,500,520\n", encoding="utf-8")
+    return ["--table", t]
+
+
+@case("esv")
+def _esv_case(tmp: Path) -> list:
+    c = county()
+    return ["--landuse", c["landuse_2010"], c["landuse_2020"], "--years", 2010, 2020, "--scheme", "national6",
+            "--xie-table", "2003", "--unit-value", 1000, "--zones", c["zones"], "--zone-field", "name"]
+
+
+@case("optimize")
+def _optimize_case(tmp: Path) -> list:
+    c = county()
+    plan = tmp / "optimize.toml"
+    plan.write_text("[optimize]\n[optimize.economy]\ncropland = 3e4\nforest = 5e3\ngrassland = 8e3\nwater = 1e4\n"
+                    "built_up = 5e5\nunused = 0\n[optimize.constraints]\nmax_change = 0.3\n", encoding="utf-8")
+    return ["--plan", plan, "--landuse", c["landuse_2020"], "--scheme", "national6", "--objectives", "carbon",
+            "economy", "--method", "nsga2", "--seed", 1, "--pop-size", 12, "--generations", 5, "--no-charts"]
+
+
+@case("indicators")
+def _indicators_case(tmp: Path) -> list:
+    c = county()
+    v = tmp / "variables.csv"
+    v.write_text("zone,year,variable,value,unit\n,2010,gdp_1e4CNY,1000000,10^4 CNY\n,2020,gdp_1e4CNY,1500000,10^4 CNY\n"
+                 ",2010,population,2000000,persons\n,2020,population,2100000,persons\n"
+                 ",2010,green_building_pct,5,%\n,2020,green_building_pct,40,%\n", encoding="utf-8")
+    t = tmp / "targets.csv"
+    t.write_text("indicator,target,target_hi,year,zone,warning,tolerance,direction\nFC,15,,2035,,,,\n"
+                 "PCB,25,60,,,,,\nUB,,,,,,0,\nGB,70,,2025,,0.1,,\n", encoding="utf-8")
+    u = tmp / "user.csv"
+    u.write_text("indicator,expression,unit,direction,name_zh,name_en\ncrop_share,area_cropland_ha / area_total_ha * 100,"
+                 "%,higher,耕地占比,cropland share\n", encoding="utf-8")
+    return ["--variables", v, "--landuse", c["landuse_2010"], c["landuse_2020"], "--zones", c["zones_raster"],
+            "--lines", f"eco_redline={c['eco_redline']}", f"urban_boundary={c['urban_boundary']}",
+            "--scheme", "national6", "--base-year", 2010, "--targets", t, "--user-indicators", u]
+
+
+# --------------------------------------------------------------------------------------------------
+# carbon stock and emissions (landcarbon stock | emissions)
+@case("carbon_stock")
+def _carbon_stock_case(tmp: Path) -> list:
+    c = county()
+    return ["--landuse", c["landuse_2010"], c["landuse_2020"], "--years", 2010, 2020, "--pools", c["pools"],
+            "--zones", c["zones"], "--zone-field", "name", "--price", 43, "--price-unit", "CNY/t C",
+            "--discount-rate", 7, "--price-change", 0, "--pool-maps"]

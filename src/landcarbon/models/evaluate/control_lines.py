@@ -35,29 +35,67 @@ import xarray as xr
 from ...core.classes import GROUP_NAMES_ZH, GROUPS
 from ...core.errors import EmptyInputError
 from ...core.grid import ensure_aligned, grid_of, row_areas_ha
-from ...core.spec import ModelSpec as _ModelSpec
-from ...core.spec import RasterIn, RasterOut, TableOut
+from ...core.spec import Column, Input, ModelSpec, NumberIn, Output, Present, RasterOut, TableOut
 from ..simulate.rules import DEFAULT_RULES, REDLINE_SOFT, RULE_COLUMNS, check_rules
 from ..weights import bad_input, did_you_mean
-
-SPEC = _ModelSpec(
-    id="control_lines", version="1", title_en="Three zones, three lines: statistics and conflicts",
-    title_zh="三区三线统计与冲突检查",
-    inputs=(RasterIn("landuse"), RasterIn("eco_redline", required=False), RasterIn("basic_farmland", required=False),
-            RasterIn("urban_boundary", required=False), RasterIn("slope", kind="continuous", units="degree",
-                                                                 required=False)),
-    outputs=(TableOut("line_stats", columns={"area_ha": "ha", "cells": "cells"}),
-             TableOut("conflicts", columns={"area_ha": "ha", "cells": "cells"}),
-             RasterOut("conflicts", dtype="uint16", units="bit flags"),
-             TableOut("rules", columns={"line": "", "applies": "", "from": "", "to": "", "action": ""})),
-    methods_ref="methods.md §10.6, §8.5",
-)
+from .common import ALIGN, CHARTS, LANG, SCHEME_DOC, ZONE_INPUTS, scheme_input
 
 LINES = ("eco_redline", "basic_farmland", "urban_boundary")
 LINE_NAMES_ZH = {"eco_redline": "生态保护红线", "basic_farmland": "永久基本农田", "urban_boundary": "城镇开发边界"}
 
 #: steep-slope limit for farmland (°): 25° [L: 退耕还林 policy, methods.md §10.3]
 STEEP_SLOPE_DEG = 25.0
+
+SPEC = ModelSpec(
+    id="control_lines", version="2", title_en="Three zones, three lines: statistics and conflicts",
+    title_zh="三区三线统计与冲突检查", methods_ref="methods.md §10.6, §8.5",
+    doc="Areas by line, zone and national group, six conflict checks (table and bit-flag raster), and the rule "
+        "table the simulation reads (line, applies, from, to, action).",
+    examples=("landcarbon evaluate control-lines --landuse lu2020.tif --scheme national6 \\",
+              "    --lines eco_redline=redline.gpkg basic_farmland=pbf.shp urban_boundary=ub.tif \\",
+              "    --dem dem.tif --out control_lines/"),
+    inputs=(
+        Input("landuse", kind="landuse", required=True, label_zh="土地利用图", metavar="TIF",
+              doc="Land-use map (integer class codes)"),
+        scheme_input(True, SCHEME_DOC + "; tells which codes are cropland and built-up"),
+        Input("lines", kind="lines", multiple=True, required=True, label_zh="控制线", aliases=("--line",),
+              doc="Control lines NAME=PATH (vector file, or a raster on the map's grid: inside = non-zero): "
+                  "eco_redline (生态保护红线), basic_farmland (永久基本农田), urban_boundary (城镇开发边界); other "
+                  "names are counted as extra lines, a name close to one of the three is refused"),
+        Input("dem", kind="raster", units="m", label_zh="数字高程模型", metavar="TIF",
+              doc="DEM (m) for the steep-slope farmland check (pbf_on_steep_slope)"),
+        *ZONE_INPUTS,
+        NumberIn("steep_slope_deg", units="degree", default=STEEP_SLOPE_DEG, minimum=0, maximum=90,
+                 exclusive_minimum=True, exclusive_maximum=True, label_zh="陡坡阈值", aliases=("--steep-slope",),
+                 doc="Slope above which basic farmland is flagged (needs dem; 25° [L], 退耕还林)"),
+        Input("redline", kind="choice", choices=("strict", "soft"), default="strict", label_zh="红线规则",
+              doc="Red-line rule of the simulation's rule table: strict (every change forbidden inside) or soft "
+                  "(only changes to built-up and cropland)"),
+        Input("freeze_pbf", kind="flag", default=False, label_zh="冻结永久基本农田",
+              doc="Also freeze non-cropland cells inside basic farmland in the rule table (needs that line)"),
+        ALIGN, CHARTS, LANG,
+    ),
+    outputs=(
+        TableOut("line_stats.csv", doc="Area and cells of each national group inside and outside each line, by zone",
+                 doc_zh="各控制线内外各地类面积（按分区）",
+                 columns=(Column("line"), Column("zone"), Column("group"), Column("cells", "cells"),
+                          Column("area_ha", "ha"))),
+        TableOut("conflicts.csv", doc="Cells and area of each conflict check by zone (a check whose inputs are "
+                 "missing is listed in summary 'skipped_checks')", doc_zh="控制线冲突检查（按分区）",
+                 columns=(Column("check"), Column("zone"), Column("cells", "cells"), Column("area_ha", "ha"))),
+        RasterOut("conflicts.tif", dtype="uint16", units="bit flags",
+                  doc="Conflict bit flags per cell: 1 pbf_in_redline, 2 cropland_in_redline, 4 builtup_outside_"
+                      "boundary, 8 pbf_in_boundary, 16 redline_in_boundary, 32 pbf_on_steep_slope",
+                  doc_zh="冲突位标志栅格"),
+        TableOut("rules.csv", doc="The simulation's rule table for these lines (line, applies, from, to, action)",
+                 doc_zh="模拟用控制线规则表",
+                 columns=(Column("line"), Column("applies"), Column("from"), Column("to"), Column("action"))),
+        Output("conflicts.png", kind="figure", when=Present("charts"), doc="Map of the conflicts (PNG)",
+               doc_zh="冲突分布图（PNG）"),
+        Output("conflicts.svg", kind="figure", when=Present("charts"), doc="Map of the conflicts (SVG)",
+               doc_zh="冲突分布图（SVG）"),
+    ),
+)
 
 CONFLICTS: tuple[tuple[int, str, str], ...] = (
     (1, "pbf_in_redline", "永久基本农田位于生态保护红线内 basic farmland inside the ecological red line"),

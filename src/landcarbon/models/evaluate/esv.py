@@ -26,24 +26,78 @@ import pandas as pd
 
 from ...core.classes import GROUPS
 from ...core.errors import InputValidationError
-from ...core.spec import ModelSpec, NumberIn, TableIn, TableOut
+from ...core.spec import Absent, AnyOf, Column, Equals, Input, ModelSpec, NumberIn, Present, TableIn, TableOut
 from ..weights import bad_input, did_you_mean, show, unknown_names
+from .common import ALIGN, ZONE_INPUTS
 from .suitability import _ref_text
 
-SPEC = ModelSpec(
-    id="esv", version="1", title_en="Ecosystem service value (Xie equivalents)", title_zh="生态系统服务价值",
-    inputs=(
-        TableIn("crops", doc="main grain crops: sown_area_ha, price_CNY_per_kg, yield_kg_per_ha", required=False),
-        NumberIn("unit_value_CNY_per_ha", units="CNY/ha", minimum=0, required=False),
-        NumberIn("paddy_share", units="fraction", minimum=0, maximum=1, required=False),
-    ),
-    outputs=(TableOut("esv", columns={"esv_CNY_per_yr": "CNY/a", "area_ha": "ha"}),),
-    methods_ref="methods.md §12.4",
-)
-
 TABLES = {"2015": "xie2015_equivalents.csv", "2003": "xie2003_equivalents.csv"}
+#: plausible value of one standard equivalent E_a (CNY/ha) [D]: Xie 2015 gives 3 406.50 CNY/ha nationally (2010
+#: prices); outside this band a unit (10^4 CNY/ha, CNY/mu, fen) is likelier than the value
+UNIT_VALUE_PLAUSIBLE = (100.0, 50_000.0)
 CITATIONS = {"2015": "谢高地, 张彩霞, 张雷明 et al. 2015 自然资源学报 30(8):1243–1254",
              "2003": "谢高地 et al. 2003 自然资源学报 18(2):189–196"}
+
+SPEC = ModelSpec(
+    id="esv", version="2", title_en="Ecosystem service value (Xie equivalents)", title_zh="生态系统服务价值",
+    methods_ref="methods.md §12.4",
+    doc="ESV = Σ_k Σ_f A_k × E_a × r × e_kf by zone, national group and service for land-use maps and scenario "
+        "demand tables, and its change between consecutive ones (Xie 2015 or 2003 equivalents, never mixed).",
+    examples=("landcarbon evaluate esv --landuse lu2010.tif sim2030.tif --years 2010 2030 --scheme national6 \\",
+              "    --xie-table 2015 --crops crops.csv --paddy-share 0.6 --price-year 2020 --out esv/"),
+    inputs=(
+        Input("landuse", kind="landuse", multiple=True, label_zh="土地利用图", metavar="TIF", aliases=("--map",),
+              doc="Land-use maps, oldest first, on one grid (or set align); ESV changes between consecutive ones"),
+        Input("years", kind="year", multiple=True, order="strictly_increasing", minimum=1800, maximum=2200,
+              label_zh="年份", excludes=("labels",),
+              doc="Year of each map, oldest first: they label the maps (default: the file names)"),
+        Input("labels", kind="text", multiple=True, label_zh="图名", doc="Label of each map (scenario names), when "
+              "they are not dated"),
+        Input("demand", kind="pair", multiple=True, metavar="LABEL=CSV", label_zh="情景需求表",
+              doc="Scenario demand tables LABEL=CSV (code, cells; e.g. optimize's demand.csv), compared after the "
+                  "maps on the whole area"),
+        NumberIn("cell_area_ha", units="ha", exclusive_minimum=True, minimum=0, label_zh="像元面积",
+                 aliases=("--cell-area",), doc="Cell area of the demand tables when no map is given"),
+        Input("scheme", kind="scheme", required=True, label_zh="分类体系", metavar="NAME|CSV",
+              doc="Class scheme: a built-in name or a CSV/XLSX (code, group): maps codes to national groups"),
+        Input("xie_table", kind="choice", choices=tuple(TABLES), default="2015", aliases=("--table",), label_zh="当量因子表", doc="Xie equivalent-factor table: 2015 (14 types x 11 "
+                                                           "services) or 2003 (6 types x 9 services)"),
+        NumberIn("unit_value_CNY_per_ha", units="CNY/ha", minimum=0, exclusive_minimum=True, flag="--unit-value",
+                 excludes=("crops",), label_zh="标准当量价值", required=Absent("crops"),
+                 doc="Value E_a of one standard equivalent (e.g. 3406.50 CNY/ha, Xie 2015 at national 2010 prices "
+                     "[L]), or give crops"),
+        TableIn("crops", label_zh="粮食作物表", metavar="CSV|XLSX",
+                doc="Main grain crops for E_a by the 1/7 rule: sown area, price and yield of each",
+                columns=(Column("sown_area_ha", "ha"), Column("price_CNY_per_kg", "CNY/kg"),
+                         Column("yield_kg_per_ha", "kg/ha"))),
+        Input("crops_sheet", kind="text", label_zh="工作表", doc="Sheet of an XLSX crops table (its name)"),
+        NumberIn("paddy_share", units="-", minimum=0, maximum=1, label_zh="水田比例",
+                 required=Equals("xie_table", "2015"),
+                 doc="Paddy share φ of cropland (0-1, from statistics; Xie 2015 only: cropland = φ paddy + (1 - φ) "
+                     "dry farmland)"),
+        NumberIn("regional_factor", units="-", default=1.0, minimum=0, exclusive_minimum=True, label_zh="区域修正系数",
+                 doc="Regional factor r (NPP or biomass adjustment [L]; 1 = none)"),
+        Input("price_year", kind="year", minimum=1800, maximum=2200, label_zh="价格年份",
+              doc="Price year of E_a (recorded and printed with the values)"),
+        Input("allow_implausible", kind="flag", default=False, label_zh="允许异常值",
+              doc="Accept a standard-equivalent value E_a outside 100-50 000 CNY/ha (otherwise refused as a unit "
+                  "error: 10^4 CNY/ha, CNY/mu or fen)"),
+        *ZONE_INPUTS, ALIGN,
+    ),
+    outputs=(
+        TableOut("esv_by_zone_group_service.csv", doc="ESV per map, zone, national group and service",
+                 doc_zh="各图、分区、地类、服务的生态系统服务价值",
+                 columns=(Column("map"), Column("zone"), Column("group"), Column("area_ha", "ha"), Column("service"),
+                          Column("vc_CNY_per_ha_yr", "CNY/(ha·a)"), Column("esv_CNY_per_yr", "CNY/a"))),
+        TableOut("value_coefficients_CNY_per_ha_yr.csv", doc="Value coefficients VC per group and service",
+                 doc_zh="价值系数", columns=(Column("group"),)),
+        TableOut("esv_change.csv", when=AnyOf((Present("demand"), Present("years"))),
+                 doc="ESV of consecutive maps/scenarios and the change by zone and group (written for two or more)",
+                 doc_zh="生态系统服务价值变化",
+                 columns=(Column("from_to"), Column("group"), Column("change_CNY_per_yr", "CNY/a"),
+                          Column("change_area_ha", "ha"))),
+    ),
+)
 
 DEFAULT_CROSSWALK: dict[str, dict[str, dict[str, float]]] = {
     "2015": {"forest": {"mixed forest": 1.0}, "grassland": {"steppe": 0.5, "meadow": 0.5},

@@ -40,18 +40,9 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import InputValidationError
-from ...core.spec import ModelSpec, TableIn, TableOut
+from ...core.spec import Column, Input, ModelSpec, TableIn, TableOut
 from ..weights import bad_input, entropy_weights, show, unknown_names
 from .ahp import ahp_weights, check_weights
-
-SPEC = ModelSpec(
-    id="intensive_use", version="1", title_en="Intensive land-use evaluation", title_zh="节约集约用地评价",
-    inputs=(TableIn("zones", index="zone", columns={"pop_t1": "persons", "pop_t2": "persons",
-                                                     "gdp_t1": "1e4 CNY", "gdp_t2": "1e4 CNY",
-                                                     "land_t1_ha": "ha", "land_t2_ha": "ha"}),),
-    outputs=(TableOut("indicators"), TableOut("composite", columns={"index": "0-100"})),
-    methods_ref="methods.md §11",
-)
 
 INDICATORS: dict[str, tuple[int, str, str]] = {
     "pop_density_person_per_km2": (1, "use intensity 利用强度", "person/km2"),
@@ -64,6 +55,59 @@ INDICATORS: dict[str, tuple[int, str, str]] = {
     "stock_supply_ratio_pct": (1, "management 管理绩效", "%"),
     "supply_approval_ratio_pct": (1, "management 管理绩效", "%"),
 }
+
+_IN_COLUMNS = (("pop_t1", "persons", "residents (urban + rural) at t1"), ("pop_t2", "persons", "residents at t2"),
+               ("gdp_t1", "1e4 CNY", "GDP (or 2nd + 3rd industry value added) at t1, constant prices"),
+               ("gdp_t2", "1e4 CNY", "GDP at t2"), ("land_t1_ha", "ha", "construction land at t1"),
+               ("land_t2_ha", "ha", "construction land at t2"),
+               ("land_ur_t1_ha", "ha", "urban-rural construction land at t1 (default: construction land)"),
+               ("land_ur_t2_ha", "ha", "urban-rural construction land at t2"),
+               ("stock_supply_ha", "ha", "land supplied from the stock (存量)"),
+               ("total_supply_ha", "ha", "land supplied in all"), ("supplied_ha", "ha", "land supplied"),
+               ("approved_ha", "ha", "land approved"))
+
+SPEC = ModelSpec(
+    id="intensive", version="2", title_en="Intensive land-use evaluation", title_zh="节约集约用地评价",
+    methods_ref="methods.md §11",
+    doc="Indicators of use intensity, growth consumption, elasticity and management per zone, 0-100 scores "
+        "(ideal values or min-max), weights (entropy by default, user or AHP), composite index and grade.",
+    examples=("landcarbon evaluate intensive --table zones.csv --out intensive/",),
+    inputs=(
+        TableIn("table", required=True, label_zh="分区统计表", metavar="CSV|XLSX",
+                doc="One row per zone: a zone column and any of the columns below (units as named)",
+                columns=tuple(Column(c, u, required=False, doc=d) for c, u, d in _IN_COLUMNS)),
+        Input("table_sheet", kind="text", label_zh="工作表", doc="Sheet of an XLSX table (its name)"),
+        Input("zone_column", kind="text", default="zone", label_zh="分区列", doc="Column of the table naming the zones"),
+        TableIn("weights", label_zh="指标权重", excludes=("ahp_matrix",),
+                doc="User weights: indicator, weight (one per usable indicator, summing to 1, or set "
+                    "normalise_weights)", columns=(Column("indicator", required=False),
+                                                   Column("weight", "-", required=False))),
+        TableIn("ahp_matrix", label_zh="AHP 判断矩阵", aliases=("--ahp",),
+                doc="AHP pairwise-comparison matrix over the indicators (first column and header = names)"),
+        TableIn("ideals", label_zh="理想值", doc="Ideal values: indicator, ideal (one per indicator, no defaults; "
+                                              "ideal-value scoring instead of min-max)",
+                columns=(Column("indicator", required=False), Column("ideal", "indicator unit", required=False))),
+        Input("normalise_weights", kind="flag", default=False, label_zh="权重归一化",
+              doc="Divide user weights by their sum instead of refusing weights that do not sum to 1"),
+        Input("force_ahp", kind="flag", default=False, label_zh="强制使用 AHP",
+              doc="Use an AHP matrix even when its consistency ratio CR ≥ 0.1 (recorded as a warning)"),
+        Input("allow_implausible", kind="flag", default=False, label_zh="允许异常值",
+              doc="Accept a population density of construction land outside 50-200 000 persons/km² (otherwise "
+                  "refused as a suspected unit error: 10^4 persons, or land in km² or m²)"),
+    ),
+    outputs=(
+        TableOut("indicators.csv", doc="The indicators per zone (units in the column names)", doc_zh="评价指标值",
+                 columns=(Column("zone"),)),
+        TableOut("scores.csv", doc="0-100 score of each indicator per zone", doc_zh="指标得分（0-100）",
+                 columns=(Column("zone"),)),
+        TableOut("weights.csv", doc="Indicator weights, direction, target layer and method", doc_zh="指标权重",
+                 columns=(Column("indicator"), Column("weight", "-"), Column("direction"), Column("method"))),
+        TableOut("composite.csv", doc="Composite index (0-100), grade and rank per zone",
+                 doc_zh="节约集约综合指数与等级",
+                 columns=(Column("zone"), Column("index", "score 0-100"), Column("grade_zh"), Column("grade_en"),
+                          Column("rank"))),
+    ),
+)
 
 #: elasticity convention (熊柴 & 蔡继明 2014 document it and argue it has no sound basis) [V]
 ELASTICITY_CONVENTION = 1.12

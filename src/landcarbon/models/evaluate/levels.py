@@ -30,22 +30,34 @@ def _classify_np(v: np.ndarray, breaks: np.ndarray, higher_better: bool) -> np.n
     return lev
 
 
+def check_breaks(breaks: Sequence[float], direction: str) -> str | None:
+    """Why four classification breaks (best → worst) and a direction cannot be used, or None."""
+    try:
+        b = np.asarray(breaks, dtype=float)
+    except (TypeError, ValueError):
+        return f"classification breaks {breaks!r}; expected four numbers (best → worst)"
+    if b.shape != (4,) or not np.all(np.isfinite(b)):
+        return f"classification breaks {list(np.atleast_1d(breaks))}; expected four numbers (best → worst)"
+    if direction not in ("lower_is_better", "higher_is_better"):
+        return f"direction {direction!r}; expected lower_is_better or higher_is_better"
+    hb = direction == "higher_is_better"
+    if (hb and not np.all(np.diff(b) < 0)) or (not hb and not np.all(np.diff(b) > 0)):
+        return (f"breaks {b.tolist()} are not ordered best → worst for {direction} (expected "
+                f"{'decreasing' if hb else 'increasing'} values)")
+    return None
+
+
 def classify(values: xr.DataArray, breaks: Sequence[float], direction: str) -> xr.DataArray:
     """Level 1 … 5 of each cell (0 = nodata) from four breaks (best → worst) and a direction.
 
     Intervals are (lower, upper] in value order with the lowest one closed (methods.md §10.3):
     slope 2° with breaks 2/6/15/25 is level 1; precipitation 1 200 mm with 1200/800/400/200 is level 2.
     """
+    problem = check_breaks(breaks, direction)
+    if problem:
+        raise InputValidationError(problem)
     b = np.asarray(breaks, dtype=float)
-    if b.shape != (4,) or not np.all(np.isfinite(b)):
-        raise InputValidationError(f"classification breaks {list(breaks)}; expected four numbers (best → worst)")
-    if direction not in ("lower_is_better", "higher_is_better"):
-        raise InputValidationError(f"direction {direction!r}; expected lower_is_better or higher_is_better")
     hb = direction == "higher_is_better"
-    if (hb and not np.all(np.diff(b) < 0)) or (not hb and not np.all(np.diff(b) > 0)):
-        raise InputValidationError(
-            f"breaks {b.tolist()} are not ordered best → worst for {direction} (expected "
-            f"{'decreasing' if hb else 'increasing'} values)")
     v = as_float(values) if values.dtype.kind != "f" or values.rio.nodata is not None else values
     out = xr.apply_ufunc(_classify_np, v, kwargs={"breaks": b, "higher_better": hb},
                          dask="parallelized", output_dtypes=[np.uint8])

@@ -21,18 +21,57 @@ import xarray as xr
 
 from ...core.errors import InputValidationError
 from ...core.grid import ensure_aligned
-from ...core.spec import ModelSpec, RasterIn, RasterOut, TableIn, TableOut
+from ...core.spec import Column, Input, ModelSpec, RasterOut, TableIn, TableOut
 from ..weights import bad_input, check_seed, did_you_mean, entropy_weights, unknown_names
 from .ahp import AHPResult, ahp_weights, check_weights
 from .suitability import _keep_geo, as_float
 
+#: weighting methods
+METHODS = ("user", "ahp", "entropy")
+
 SPEC = ModelSpec(
-    id="mce", version="1", title_en="Multi-criteria evaluation (weighted overlay)", title_zh="多因子加权叠加评价",
-    inputs=(RasterIn("criteria", kind="continuous", doc="criterion rasters on one grid"),
-            TableIn("weights", doc="criterion, weight (sum 1)", columns={"weight": "-"}, required=False),
-            TableIn("ahp_matrix", doc="pairwise comparisons (Saaty 1/9-9)", required=False)),
-    outputs=(RasterOut("mce_score", units="0-1"), TableOut("weights", columns={"weight": "-"})),
+    id="mce", version="2", title_en="Multi-criteria evaluation (weighted overlay)", title_zh="多因子加权叠加评价",
     methods_ref="methods.md §6.2, §11.2",
+    doc="score = Σ w_j x'_j over criterion rasters min-max normalised on the cells valid in every criterion; "
+        "weights given (summing to 1), from an AHP matrix (CR < 0.1) or by entropy.",
+    examples=("landcarbon evaluate mce --criteria slope=slope.tif dist=dist_road.tif \\",
+              "    --directions slope=-1 dist=-1 --ahp-matrix ahp.csv --out mce/"),
+    inputs=(
+        Input("criteria", kind="pair", multiple=True, required=True, metavar="NAME=TIF", label_zh="评价因子",
+              aliases=("--criterion",), doc="Criterion rasters NAME=TIF (repeat), on one grid"),
+        Input("weights", kind="pair", multiple=True, metavar="NAME=WEIGHT", label_zh="因子权重",
+              aliases=("--weight",), excludes=("ahp_matrix",),
+              doc="User weights NAME=WEIGHT, one per criterion, summing to 1 (or set normalise_weights)"),
+        TableIn("ahp_matrix", label_zh="AHP 判断矩阵", aliases=("--ahp",),
+                doc="AHP pairwise-comparison matrix (CSV: first column and header = the criterion names; Saaty "
+                    "1/9 … 9; a_ji = 1/a_ij)"),
+        Input("method", kind="choice", choices=METHODS, label_zh="赋权方法",
+              doc="Weighting: user (weights), ahp (ahp_matrix) or entropy; default: inferred from what is given "
+                  "(entropy when neither)"),
+        Input("directions", kind="pair", multiple=True, metavar="NAME=1|-1", label_zh="因子方向",
+              aliases=("--direction",), doc="Direction of a criterion: 1 larger is better (default), -1 smaller "
+                                            "is better"),
+        Input("normalise", kind="choice", choices=("minmax", "none"), default="minmax", label_zh="标准化",
+              doc="minmax over the valid cells, or none (criteria already on one 0-1 scale)"),
+        Input("normalise_weights", kind="flag", default=False, label_zh="权重归一化",
+              doc="Divide user weights by their sum instead of refusing weights that do not sum to 1"),
+        Input("force_ahp", kind="flag", default=False, label_zh="强制使用 AHP",
+              doc="Use an AHP matrix even when its consistency ratio CR ≥ 0.1 (recorded as a warning)"),
+        Input("seed", kind="integer", minimum=0, default=0, label_zh="随机种子",
+              doc="Seed of the cell sample for entropy weights on large maps (recorded)"),
+    ),
+    outputs=(
+        RasterOut("mce_score.tif", units="score 0-1", doc="Weighted score, 0-1 (NaN where a criterion is nodata)",
+                  doc_zh="综合评价得分（0-1）"),
+        RasterOut("mce_class.tif", dtype="uint8", units="class 1-5 (1 = highest score)",
+                  doc="Five classes of the score by 0.2 steps [D]: 1 = score ≥ 0.8 … 5 = < 0.2 (0 = nodata)",
+                  doc_zh="得分五级分类（1 = 最高）"),
+        TableOut("weights.csv", doc="Criterion weights and how they were obtained (AHP CR when used)",
+                 doc_zh="因子权重", columns=(Column("criterion"), Column("weight", "-"), Column("method"))),
+        TableOut("criterion_ranges.csv", doc="Range of each criterion over the cells valid in every criterion "
+                 "(the min-max normalisation)", doc_zh="因子取值范围",
+                 columns=(Column("criterion"), Column("min", "criterion unit"), Column("max", "criterion unit"))),
+    ),
 )
 
 #: cells sampled for entropy weights when a map is large [D] (seeded)

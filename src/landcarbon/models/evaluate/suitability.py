@@ -27,6 +27,7 @@ Integration (profile ``2019_cug``, CUGGISRS/spj scripts):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,10 +38,11 @@ import xarray as xr
 
 from ...core.errors import InputValidationError
 from ...core.grid import ensure_aligned, grid_of, row_areas_ha
-from ...core.spec import ModelSpec, NumberIn, RasterIn, RasterOut, TableOut
+from ..weights import bad_input, did_you_mean
 from .levels import (
     Modifier,
     apply_modifier,
+    check_breaks,
     classify,
     combine_matrix,
     fragility_index,
@@ -52,42 +54,27 @@ from .levels import (
 )
 from .suitability_tables import (
     PROFILES,
+    SERVICE_PATTERN,
     _ref_text,  # noqa: F401  (imported by esv)
     factor_key,
+    factor_keys,
     load_eco_thresholds,
     load_matrix,
     load_thresholds,
     matrix_from_frame,
+    threshold_keys,
 )
 from .terrain import RELIEF_WINDOW_M, _keep_geo, as_float, default_relief_window, relief, slope_degrees
 
 #: the model's own names and those of its parts (levels, terrain, suitability_tables), one import away
 __all__ = [
-    "AGRI_CLIMATE_FACTORS", "AGRI_WATER_FACTORS", "DEFAULT_THREE_LEVEL", "EVALUATIONS", "LEVEL3_NAMES",
-    "LEVEL5_NAMES", "PROFILES", "RELIEF_WINDOW_M", "SPEC", "URBAN_HAZARD_FACTORS", "URBAN_LOCATION_FACTORS",
+    "AGRI_CLIMATE_FACTORS", "AGRI_WATER_FACTORS", "check_breaks", "DEFAULT_THREE_LEVEL", "EVALUATIONS", "LEVEL3_NAMES",
+    "LEVEL5_NAMES", "PROFILES", "RELIEF_WINDOW_M", "URBAN_HAZARD_FACTORS", "URBAN_LOCATION_FACTORS",
     "Modifier", "SuitabilityResult", "apply_modifier", "as_float", "carrying_scale", "classify", "combine_matrix",
     "default_relief_window", "evaluate_suitability", "factor_key", "fragility_index", "level_areas",
     "load_eco_thresholds", "load_matrix", "load_thresholds", "matrix_from_frame", "most_important",
-    "parse_modifiers", "relief", "remap_levels", "score3", "slope_degrees", "worst",
+    "parse_modifiers", "relief", "remap_levels", "score3", "slope_degrees", "unknown_factors", "worst",
 ]
-
-SPEC = ModelSpec(
-    id="suitability_2eval", version="1", title_en="Suitability evaluation (双评价)",
-    title_zh="资源环境承载能力和国土空间开发适宜性评价",
-    inputs=(
-        RasterIn("dem", kind="continuous", units="m", doc="elevation; slope and relief are derived from it"),
-        RasterIn("landuse", doc="land-use map (cross-tabulation of levels by class)", required=False),
-        RasterIn("zones", doc="zone ids (1-based, 0 outside)", required=False),
-        NumberIn("relief_window_cells", units="cells", minimum=3, default=None),
-    ),
-    outputs=(
-        RasterOut("agriculture_level5", dtype="uint8", units="level 1-5 (1 best)"),
-        RasterOut("urban_level5", dtype="uint8", units="level 1-5 (1 best)"),
-        RasterOut("ecology_level5", dtype="uint8", units="level 1/3/5 (1 most important)"),
-        TableOut("areas", columns={"area_ha": "ha", "cells": "cells"}),
-    ),
-    methods_ref="methods.md §10",
-)
 
 EVALUATIONS = ("ecology", "agriculture", "urban")
 
@@ -148,6 +135,12 @@ def _level_const(level: int, like: xr.DataArray) -> xr.DataArray:
     return _keep_geo(out, like)
 
 
+def unknown_factors(factors: Mapping[str, Any], profile: str = "2019_cug") -> list[str]:
+    """Factor keys the evaluation would not read (a misspelt factor is an error, never ignored)."""
+    known = set(factor_keys(profile))
+    return [k for k in factors if k not in known and re.fullmatch(SERVICE_PATTERN, str(k)) is None]
+
+
 def evaluate_suitability(dem: xr.DataArray | None = None, *, factors: Mapping[str, Any] | None = None,
                          landuse: xr.DataArray | None = None, profile: str = "2019_cug",
                          thresholds: Mapping[str, Mapping[str, Any]] | None = None,
@@ -175,6 +168,14 @@ def evaluate_suitability(dem: xr.DataArray | None = None, *, factors: Mapping[st
     fill_levels = dict(fill_levels or {})
     thr = load_thresholds(profile)
     overrides = dict(thresholds or {})
+    for key, what, names in (("factors", "factor", unknown_factors(factors, profile)),
+                             ("thresholds", "threshold override", [k for k in overrides
+                                                                   if k not in threshold_keys(profile)])):
+        if names:
+            known = factor_keys(profile) if key == "factors" else threshold_keys(profile)
+            raise bad_input(key, f"unknown {what} {'; '.join(f'{n!r}{did_you_mean(n, known)}' for n in names)}; "
+                                 f"expected one of {', '.join(known)}" + (" or service_<name>" if key == "factors"
+                                                                          else "") + ": correct the name")
     three = dict(three_level or DEFAULT_THREE_LEVEL)
     if sorted(three) != [1, 2, 3, 4, 5] or not set(three.values()) <= {1, 2, 3}:
         raise InputValidationError(f"three-level map {three}; expected keys 1-5 mapped to 1, 2 or 3")

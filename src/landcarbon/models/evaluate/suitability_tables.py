@@ -98,3 +98,36 @@ def load_eco_thresholds(profile: str = "2019_cug") -> pd.DataFrame:
     return _eco_cached(profile).copy()
 
 
+
+
+# --------------------------------------------------------------------------------------------------
+# the keys a plan's [suitability] table may use (checked: a misspelt factor is never ignored)
+#: factor keys outside the threshold tables: modifier variables and steps given as levels or flags
+EXTRA_FACTOR_KEYS = ("elevation", "relief", "silt_content", "environment_level", "salinisation", "disaster",
+                     "urban_water_level")
+#: ecosystem-service importance levels (1/3/5) are given as ``service_<name>``, any name
+SERVICE_PATTERN = r"service_[A-Za-z0-9_]+"
+#: steps a user fill level may replace ([suitability.fill])
+FILL_KEYS = ("water", "climate", "urban_water", "geological hazard", "location")
+#: integration matrices a plan may give or override ([suitability.matrices])
+MATRIX_KEYS = ("agri_land_water", "agri_base_climate", "urban_land_water")
+
+
+def factor_keys(profile: str = "2019_cug") -> list[str]:
+    """Every factor key the evaluation reads (besides ``service_<name>``)."""
+    thr = load_thresholds(profile)
+    eco = load_eco_thresholds(profile)
+    idx = list(dict.fromkeys(eco["index"]))
+    keys = [*thr["key"], *EXTRA_FACTOR_KEYS, *(f"{i}.{f}" for i, f in zip(eco["index"], eco["factor"])),
+            *eco["factor"], *(f"fragility_{i}" for i in idx)]
+    return list(dict.fromkeys(keys))
+
+
+def threshold_keys(profile: str = "2019_cug") -> list[str]:
+    """Keys of threshold overrides: ``<evaluation>.<factor>`` (or a bare factor key, both evaluations)."""
+    thr = load_thresholds(profile)
+    out = []
+    for ev, key in zip(thr["evaluation"], thr["key"]):
+        evs = ("agriculture", "urban") if ev == "both" else (ev,)
+        out += [f"{e}.{key}" for e in evs] + [key]
+    return list(dict.fromkeys(out))

@@ -27,21 +27,8 @@ import pandas as pd
 
 from ...core.classes import GROUPS
 from ...core.errors import InfeasibleError, InputValidationError
-from ...core.spec import ModelSpec, NumberIn, TableIn, TableOut
-
-SPEC = ModelSpec(
-    id="optimize_structure", version="1", title_en="Land-structure optimisation", title_zh="土地利用结构优化",
-    inputs=(TableIn("current", doc="current area per class", columns={"area_ha": "ha"}),
-            TableIn("carbon_density", columns={"density": "Mg C/ha"}, required=False),
-            TableIn("emission_coef", columns={"coef": "Mg C/(ha·a)"}, required=False),
-            TableIn("economy", columns={"output": "CNY/ha"}, required=False),
-            TableIn("esv", columns={"esv": "CNY/(ha·a)"}, required=False),
-            NumberIn("seed", minimum=0, required=False)),
-    outputs=(TableOut("demand", columns={"cells": "cells", "area_ha": "ha"}),
-             TableOut("pareto_front", columns={"obj_carbon": "Mg C", "obj_emissions": "Mg C/a", "obj_economy": "CNY",
-                                               "obj_esv": "CNY/a"})),
-    methods_ref="methods.md §12",
-)
+from ...core.spec import Issue
+from ..weights import did_you_mean
 
 OBJECTIVES: dict[str, tuple[str, str, str]] = {
     "carbon": ("max", "Mg C", "carbon stock"),
@@ -49,6 +36,11 @@ OBJECTIVES: dict[str, tuple[str, str, str]] = {
     "economy": ("max", "CNY", "economic output"),
     "esv": ("max", "CNY/a", "ecosystem service value"),
 }
+
+#: the constraint keys (a plan's [optimize.constraints]); PER_VARIABLE ones bound every zone's classes
+CONSTRAINT_KEYS = ("cropland_min_ha", "forest_share_min", "forest_min_ha", "built_up_max_ha", "built_up_min_ha",
+                   "population", "per_capita_built_m2", "water_tolerance", "unused_max_current", "max_change",
+                   "ecological_min_ha", "bounds", "extra")
 
 #: water kept within ±1 % of its current area [D] (methods.md §12.1)
 WATER_TOLERANCE = 0.01
@@ -173,12 +165,11 @@ def build_problem(current: Mapping[str, float] | pd.Series, *, total: float | No
         raise InputValidationError("no objective: give at least one of carbon density, emission coefficients, "
                                    "economic output or ESV per class")
     c = dict(constraints or {})
-    known = {"cropland_min_ha", "forest_share_min", "forest_min_ha", "built_up_max_ha", "built_up_min_ha",
-             "population", "per_capita_built_m2", "water_tolerance", "unused_max_current", "max_change",
-             "ecological_min_ha", "bounds", "extra"}
-    unknown = sorted(set(c) - known)
+    unknown = sorted(set(c) - set(CONSTRAINT_KEYS))
     if unknown:
-        raise InputValidationError(f"unknown constraints {unknown}; expected some of {sorted(known)}")
+        raise InputValidationError([Issue("constraints", "unknown constraints " + "; ".join(
+            f"{u!r}{did_you_mean(u, CONSTRAINT_KEYS)}" for u in unknown) + f"; expected some of "
+            f"{', '.join(CONSTRAINT_KEYS)}: correct the name")])
     lo = np.zeros(len(classes))
     hi = np.full(len(classes), s)
     lo_src = ["non-negativity"] * len(classes)
