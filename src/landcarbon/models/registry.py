@@ -66,7 +66,7 @@ MODELS: dict[str, Model] = {m.id: m for m in (
     Model("balance", _M + "balance:SPEC", _M + "balance:carbon_balance", ("balance",), _W + "balance"),
     Model("peak", _M + "peak:SPEC", _M + "peak:fit_stirpat", ("peak",), _W + "peak"),
     Model("allocation", _M + "allocation:SPEC", _M + "allocation:allocate", ("allocate",), _W + "allocate"),
-    Model("suitability", _M + "evaluate.suitability:SPEC", _M + "evaluate.suitability:evaluate_suitability",
+    Model("suitability", _M + "evaluate.suitability_spec:SPEC", _M + "evaluate.suitability:evaluate_suitability",
           ("evaluate", "suitability"), _W + "evaluate"),
     Model("mce", _M + "evaluate.mce:SPEC", _M + "evaluate.mce:weighted_overlay", ("evaluate", "mce"), _W + "evaluate"),
     Model("control_lines", _M + "evaluate.control_lines:SPEC", _M + "evaluate.control_lines:line_stats",
@@ -75,7 +75,7 @@ MODELS: dict[str, Model] = {m.id: m for m in (
           ("evaluate", "intensive"), _W + "evaluate"),
     Model("esv", _M + "evaluate.esv:SPEC", _M + "evaluate.esv:esv", ("evaluate", "esv"),
           _W + "evaluate"),
-    Model("optimize", _M + "optimize.problem:SPEC", _M + "optimize.lp:solve_lp", ("optimize",), _W + "optimize"),
+    Model("optimize", _M + "optimize.spec:SPEC", _M + "optimize.lp:solve_lp", ("optimize",), _W + "optimize"),
 )}
 
 
