@@ -4,6 +4,7 @@ coverage, rasters written with their band units, and the warning for cells left 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,8 @@ from ..io.inputs import load_scheme, load_zones, read_plan
 from ..models.evaluate.common import option_key_messages, option_table_messages
 from .runner import RunContext
 
+#: band units on written rasters (write_raster(units=...); a guard until that keyword is committed everywhere)
+_RASTER_UNITS = "units" in inspect.signature(write_raster).parameters
 #: model messages that name another input in the Python way: shown as that input (⟨key⟩)
 _WORDS = {"allow_implausible=True": "⟨allow_implausible⟩", "normalise_weights=True": "⟨normalise_weights⟩",
           "force_ahp=True": "⟨force_ahp⟩"}
@@ -139,7 +142,7 @@ def valid_mask(lu: xr.DataArray) -> np.ndarray:
 
 def write_output_raster(ctx: RunContext, data: Any, rel: str, like: xr.DataArray, **kw: Any) -> str:
     units = ctx.spec.output(rel).units
-    write_raster(data, ctx.run.path(rel), grid_of(like), **kw, units=units)
+    write_raster(data, ctx.run.path(rel), grid_of(like), **kw, **({"units": units} if _RASTER_UNITS else {}))
     return rel
 
 
