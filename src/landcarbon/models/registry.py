@@ -76,6 +76,7 @@ MODELS: dict[str, Model] = {m.id: m for m in (
     Model("esv", _M + "evaluate.esv:SPEC", _M + "evaluate.esv:esv", ("evaluate", "esv"),
           _W + "evaluate"),
     Model("optimize", _M + "optimize.spec:SPEC", _M + "optimize.lp:solve_lp", ("optimize",), _W + "optimize"),
+    Model("indicators", _M + "indicators:SPEC", _M + "indicators:compute", ("indicators",), _W + "indicators"),
 )}
 
 
