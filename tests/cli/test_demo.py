@@ -157,3 +157,30 @@ def test_planning_outputs(demo_run):
         assert (p / rel).is_file(), rel
     demand = pd.read_csv(p / "optimize" / "demand.csv", encoding="utf-8-sig")
     assert {"code", "cells"} <= set(demand.columns) and (demand["cells"] >= 0).all()
+
+
+def test_demo_study(demo_run):
+    """The demo study (issue 9 item 6): the shipped plan on the synthetic county, four scenarios to 2035 and
+    2060 with indicators and the results catalog, inside the demo folder (its manifest written last)."""
+    from landcarbon.io.catalog import Catalog
+
+    out, seconds = demo_run
+    assert seconds < 180
+    study = out / "study"
+    assert (out / "county" / "plan.toml").is_file() and (out / "county" / "data" / "landuse_2020.tif").is_file()
+    for rel in ("manifest.json", "results/indicators.csv", "results/variables.csv", "catalog.sqlite",
+                "steps/simulate__low_carbon/sim_2060.tif", "steps/stock__natural_trend/by_zone.csv",
+                "steps/validation__validate/metrics.csv", "steps/peak/projection.csv"):
+        assert (study / rel).is_file(), rel
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert "SYNTHETIC" in s["study"]["note"] and s["study"]["steps"] >= 30
+    assert "study/results/indicators.csv" in s["message"]
+    ind = pd.read_csv(study / "results" / "indicators.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert set(ind["scenario"]) == {"", "natural_trend", "ecological_protection", "cropland_protection", "low_carbon"}
+    proj = ind[ind["kind"] == "projected"]
+    assert set(proj["year"]) == {2035, 2060} and {"met", "breached"} <= set(proj["status"])
+    assert {"FC", "CR", "BF", "ES", "RE", "UB", "UX", "BLG", "PCB", "S", "K", "NCE", "CI", "CIR", "PCE",
+            "GB"} <= set(ind["indicator"])
+    with Catalog.open(study) as cat:
+        assert cat.count_indicators("county_demo") == len(ind)
+        assert len(cat.scenarios("county_demo")) == 4

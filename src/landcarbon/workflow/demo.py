@@ -21,6 +21,12 @@ leaves nothing, and every step is timed in the manifest). Each step reads and ex
 9. ``planning``  双评价 suitability map, control-line conflict table and a carbon/economy Pareto front
                  with its demand table, on a deterministic synthetic county, under ``planning/``
                  (charts through the ``planning_charts`` renderer)
+
+Then the demo study (``study=True``): the shipped plan ``data/plans/county.toml`` on the synthetic county
+(``datasets.county``, written to ``county/``) run by the study runner (``workflow.study``) into
+``study/``: change, validation, four scenarios to 2035 and 2060 under their control-line rules, STIRPAT
+peak, indicators with status, results catalog. It is timed in the summary (``study.seconds``), not among
+the China steps of the manifest.
 """
 
 from __future__ import annotations
@@ -264,9 +270,36 @@ STEPS: list[tuple[str, Callable[[DemoState], None]]] = [
 ]
 
 
+def run_study_demo(st: DemoState, *, jobs: int = 2, echo: Callable[[str], None] | None = None) -> None:
+    """The demo study: the shipped county plan and its synthetic data under ``county/``, the study under
+    ``study/`` (workflow.study; its own manifest.json written last inside it)."""
+    from importlib import resources
+
+    from ..datasets.county import SYNTHETIC_NOTE, write_county
+    from ..io import atomic_write_text
+    from .study import run_study
+
+    t0 = time.perf_counter()
+    county = st.run.stage_dir("county")
+    write_county(county / "data")
+    plan = county / "plan.toml"
+    atomic_write_text(plan, (resources.files("landcarbon") / "data" / "plans" / "county.toml").read_text(
+        encoding="utf-8"))
+    study_dir = st.run.stage_dir("study")
+    res = run_study(plan, out=study_dir, jobs=jobs, echo=echo or (lambda s: None))
+    st.run.publish_tree("county")
+    st.run.publish_tree("study")
+    st.summary["study"] = {
+        "note": SYNTHETIC_NOTE, "folder": "study/", "plan": "county/plan.toml", "steps": res["steps"],
+        "ran": len(res["ran"]), "catalog": "study/catalog.sqlite", "catalog_rows": res["catalog_rows"],
+        "results": [f"study/{r}" for r in res["results"]], "status": res.get("status", {}),
+        "seconds": round(time.perf_counter() - t0, 2)}
+
+
 def run_demo(out: str | os.PathLike, *, lang: str = "en", render_map: Callable[..., dict[str, Any]] | None = None,
              steps: list[tuple[str, Callable[[DemoState], None]]] | None = None,
-             overwrite: bool = True, renderers: dict[str, Callable[..., Any]] | None = None) -> dict[str, Any]:
+             overwrite: bool = True, renderers: dict[str, Callable[..., Any]] | None = None,
+             study: bool = False, jobs: int = 2, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the China demo into ``out``; return the summary dict (also written to summary.json).
 
     ``render_map(density, path, *, zones, lang, title, note) -> {"lang": ...}`` draws the PNG
@@ -281,6 +314,9 @@ def run_demo(out: str | os.PathLike, *, lang: str = "en", render_map: Callable[.
         for name, fn in (steps if steps is not None else STEPS):
             with run.manifest.timed(name):
                 fn(st)
+        st.summary["china_seconds"] = round(time.perf_counter() - t0, 2)
+        if study:
+            run_study_demo(st, jobs=jobs, echo=echo)
         st.summary["seconds"] = round(time.perf_counter() - t0, 2)
         total = st.summary.get("national_stock_MgC")
         if total is None:  # a custom step list without the stock tables
@@ -294,5 +330,12 @@ def run_demo(out: str | os.PathLike, *, lang: str = "en", render_map: Callable[.
                 f"China {YEAR}: {total / 1e9:.1f} Pg C ({total * CO2_PER_C / 1e9:.1f} Gt CO2) in "
                 f"{st.summary['n_provinces']} provincial units; density set {st.summary['density_set']}; "
                 f"outputs in {out}")
+        if "study" in st.summary:
+            stu = st.summary["study"]
+            st.summary["message"] += ("\n" + (
+                f"示例县研究（合成数据）：{stu['steps']} 个步骤，4 个情景至 2035、2060 年；指标 {out}/study/results/"
+                f"indicators.csv，结果库 {out}/{stu['catalog']}" if lang == "zh" else
+                f"county study (synthetic): {stu['steps']} steps, 4 scenarios to 2035 and 2060; indicators in "
+                f"{out}/study/results/indicators.csv, catalog {out}/{stu['catalog']}"))
         run.summary = st.summary
     return st.summary

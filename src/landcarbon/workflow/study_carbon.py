@@ -40,14 +40,25 @@ def _fit(model_id: str, vals: dict[str, Any], org: dict[str, Any]) -> tuple[dict
     return keep, {k: o for k, o in org.items() if k in keep}
 
 
+def _has_step(model_id: str) -> bool:
+    """The registered workflow step exists (a spec can be migrated before its step)."""
+    try:
+        from .runner import _step_fn, step_module
+
+        return _step_fn(step_module(model_id), model_id, "execute") is not None
+    except ImportError:
+        return False
+
+
 def stock_ok() -> bool:
     spec = registry.spec("carbon_stock")
-    return spec.input("landuse").multiple and spec.has_input("years") and _declares("carbon_stock", STOCK_TABLE)
+    return (spec.input("landuse").multiple and spec.has_input("years") and _declares("carbon_stock", STOCK_TABLE)
+            and _has_step("carbon_stock"))
 
 
 def emissions_ok() -> bool:
     spec = registry.spec("emissions")
-    return spec.has_input("energy") and _declares("emissions", EMISSIONS_TABLE)
+    return spec.has_input("energy") and _declares("emissions", EMISSIONS_TABLE) and _has_step("emissions")
 
 
 def stock_task(*, values: dict[str, Any], out: Any, root: Any) -> dict[str, Any]:
@@ -64,7 +75,8 @@ def emissions_task(*, values: dict[str, Any], out: Any, root: Any) -> dict[str, 
     """Emissions through ``workflow.emissions.run_emissions`` while the emissions spec is not migrated."""
     from .emissions import run_emissions
 
-    kw = {k: values[k] for k in ("zones", "zone_field", "zone_layer", "region", "grid_factor") if values.get(k)}
+    kw = {k: values[k] for k in ("zones", "zone_field", "zone_layer", "region", "grid_factor", "agri", "non_co2",
+                                 "coefficients") if values.get(k)}
     return run_emissions(out=out, landuse=values["landuse"], year=int(values["year"]), energy=values["energy"],
                          scheme=values.get("scheme") or "national6", hold_landuse=True, overwrite=True, **kw)
 
@@ -107,9 +119,9 @@ def add_carbon_steps(b: Any) -> None:
            "scheme": ("classes", "scheme"), **zo}
     if sp.grid_region:
         vals["region"], org["region"] = sp.grid_region, ("study", "grid_region")
-    for k in ("agri_inputs", "non_co2", "coefficients"):
+    for k, key in (("agri_inputs", "agri"), ("non_co2", "non_co2"), ("coefficients", "coefficients")):
         if k in sp.tables:
-            vals[k], org[k] = str(sp.tables[k]), ("tables", k)
+            vals[key], org[key] = str(sp.tables[k]), ("tables", k)
     if emissions_ok():
         spec = registry.spec("emissions")
         if spec.input("landuse").multiple:
