@@ -31,11 +31,12 @@ from .study import check_steps
 from .study_plan import StudyPlan, load_study
 from .study_steps import build_steps
 
-# measured: Wuhan (2931 x 2931 cells, 5.33 M valid, 7 classes, 3 drivers + slope), one 5-year stage:
-# 17 s and 1.35 GB (docs/benchmarks.md); the model below is fitted to that and to the county
-SIM_FIXED_S = 2.0
-SIM_S_PER_CELL_STAGE = 2.8e-6
-SIM_S_PER_CELL_FIT = 0.6e-6
+# fitted to measured study runs on 2 shared cores (docs/benchmarks.md): Wuhan (2931 x 2931 cells, 5.33 M valid,
+# 6 classes after the crosswalk, 2 drivers + soil + slope) 47-121 s per two-stage simulation, 1.2-1.4 GB each;
+# the synthetic county (38 416 cells) 2-6 s
+SIM_FIXED_S = 5.0
+SIM_S_PER_CELL_STAGE = 5.5e-6
+SIM_S_PER_CELL_FIT = 3.0e-6
 MEM_FIXED_GB = 0.35
 MEM_BYTES_PER_CELL = 24.0
 MEM_BYTES_PER_CELL_LAYER = 12.0
