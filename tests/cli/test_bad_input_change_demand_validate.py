@@ -109,7 +109,7 @@ CHANGE = [
     ("lc-count without years", lambda f: ["--landuse", f["a"], f["b"], "--lc-count", "gross"],
      ["--lc-count: ", "would do nothing", "--years"]),
     ("zone-field without zones", lambda f: ["--landuse", f["a"], f["b"], "--zone-field", "name"],
-     ["--zones: is required when zone_field is given"]),
+     ["--zones: is required when --zone-field is given"]),
     # unknown names, bad choices
     ("unknown scheme", lambda f: ["--landuse", f["a"], f["b"], "--scheme", "nationl6"],
      ["--scheme: ", "did you mean 'national6'"]),
@@ -158,7 +158,7 @@ def test_change_dropped_cells_are_warned_with_area(f, tmp_path, capsys):
 DEMAND = [
     # options that would do nothing / needed by the method
     ("table method without table", lambda f: ["--method", "table", "--landuse", f["b"]],
-     ["--table: is required when method is table"]),
+     ["--table: is required when --method is table"]),
     ("scenario with trend", lambda f: ["--method", "trend", "--landuse", f["a"], f["b"], f["c"], "--target", "2030",
                                        "--scenario", "natural_trend"],
      ["--scenario: ", "method is trend", "use them with method markov"]),
@@ -211,7 +211,7 @@ DEMAND = [
     ("table: negative cells", lambda f: ["--method", "table", "--table", f["t_neg"], "--landuse", f["b"]],
      ["--table: row 1 holds negative demand"]),
     ("workbook: data on another sheet", lambda f: ["--method", "table", "--table", f["xlsx"], "--landuse", f["b"]],
-     ["--table: ", "sheet(s) demand", "table_sheet"]),
+     ["--table: ", "sheet(s) demand", "--table-sheet"]),
     ("header without rows", lambda f: ["--landuse", f["a"], f["b"], "--target", "2020", "--rules", f["rules_empty"]],
      ["--rules: ", "no data rows"]),
 ]
@@ -229,7 +229,7 @@ def test_demand_every_bad_rule_row_at_once(f, tmp_path, capsys):
 
 def test_demand_out_is_a_folder(f, tmp_path, capsys):
     out = tmp_path / "d" / "demand.csv"
-    _bad(capsys, ["demand", "--landuse", f["a"], f["b"], "--target", "2020"], out, "--out: found demand.csv",
+    _bad(capsys, ["demand", "--landuse", f["a"], f["b"], "--target", "2020"], out, "demand.csv looks like a file name; expected a run folder",
          "run folder")
     code, _, err = _run(["demand", "--landuse", f["a"], f["b"], "--target", "2020", "--rules", f["rules_frac"],
                          "--allow-implausible", "--out", tmp_path / "ok"], capsys)

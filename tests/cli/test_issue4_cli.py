@@ -31,7 +31,7 @@ def test_emissions_balance_peak_allocate(inputs, tmp_path, capsys):
     em_dir = tmp_path / "em"
     code, out, err = _run(["emissions", "--landuse", inputs["landuse"], "--year", 2022, "--zones", inputs["zones"],
                            "--zone-field", "name", "--energy", inputs["energy"], "--region", "湖北",
-                           "--hold-landuse", "--out", em_dir], capsys)
+                           "--hold-landuse", "--out", em_dir, "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["zones"] == 4
     ez = pd.read_csv(em_dir / "emissions_by_zone.csv", encoding="utf-8-sig")

@@ -48,8 +48,8 @@ def test_scripted_form(files, capsys):
     tmp, a, b, pools = files
     out = tmp / "out"
     code, stdout, err = _run(["stock", "--landuse", str(a), "--landuse", str(b), "--years", "2020", "2050",
-                              "--pools", str(pools), "--price", "43", "--discount-rate", "7", "--price-change", "0",
-                              "--out", str(out)], capsys)
+                              "--pools", str(pools), "--price", "43", "--price-unit", "CNY/t C", "--discount-rate", "7",
+                              "--price-change", "0", "--out", str(out)], capsys)
     assert code == 0, err
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     # A: 86+86+28 = 200, B: 28+86+28+28 = 170; change (both valid) = 28-86 = -58

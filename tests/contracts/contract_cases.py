@@ -190,3 +190,10 @@ def _carbon_stock_case(tmp: Path) -> list:
     return ["--landuse", c["landuse_2010"], c["landuse_2020"], "--years", 2010, 2020, "--pools", c["pools"],
             "--zones", c["zones"], "--zone-field", "name", "--price", 43, "--price-unit", "CNY/t C",
             "--discount-rate", 7, "--price-change", 0, "--pool-maps"]
+
+
+@case("emissions")
+def _emissions_case(tmp: Path) -> list:
+    c = county()
+    return ["--landuse", c["landuse_2020"], "--year", 2020, "--zones", c["zones"], "--zone-field", "name",
+            "--energy", c["energy"], "--grid-factor", 0.55, "--hold-landuse"]

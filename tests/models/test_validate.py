@@ -58,8 +58,13 @@ def test_persistence_baseline_by_hand():
     assert (b.fom, b.hits, b.misses, b.wrong_hits, b.false_alarms) == (0, 0, 4, 0, 0)
     # quantities of L1 and L2 agree -> Q = 0, A = 1 − OA = 4/9
     assert b.quantity_disagreement == pytest.approx(0) and b.allocation_disagreement == pytest.approx(4 / 9)
-    # calibration pass rule: FoM > 0 and A below the baseline's: 4/9 is not below 4/9
-    assert r.passed is False
+    # verdict (methods.md §15.2, replaces the former "FoM > 0 and A below persistence's" rule, which
+    # said False here): s_sim = s_obs = 4/9 -> no churn penalty; Kappa 6/51 below persistence's 0.25
+    # -> penalty 0.25 − 6/51 = 0.13235; J = 1/6 − 0.13235 = 0.03431 > 0 = J of persistence -> passes
+    v = r.verdict()
+    assert v["churn_penalty"] == 0 and v["kappa_penalty"] == pytest.approx(0.25 - 6 / 51)
+    assert v["j"] == pytest.approx(1 / 6 - (0.25 - 6 / 51)) and v["j_persistence"] == 0
+    assert r.passed is True and v["passed"] is True and "J > 0" in v["rule"]
     s = r.summary().set_index("metric")
     assert s.loc["fom", "simulated"] == pytest.approx(1 / 6) and s.loc["fom", "persistence"] == 0
 

@@ -118,7 +118,7 @@ def test_stock_names_a_corrupt_block_in_the_middle_of_a_map(tmp_path):
         assert src.shape == (1024, 1024)
     out = tmp_path / "run"
     with pytest.raises(InputFileError) as ei:
-        run_stock([a, b], pools=POOLS, out=out, price=10, threads=2)
+        run_stock([a, b], pools=POOLS, out=out, price=10, price_unit="CNY/t C", threads=2)
     msg = str(ei.value)
     assert "b_2030.tif" in msg and "block row 1, column 2" in msg and "re-download" in msg
     assert not out.exists()

@@ -44,7 +44,7 @@ def test_run_writes_maps_tables_and_manifest(tmp_path):
     a = _tif(tmp_path, "a_2020.tif", [[1, 1], [2, 0]])
     b = _tif(tmp_path, "b_2030.tif", [[3, 1], [2, 2]])
     out = tmp_path / "run"
-    s = run_stock([a, b], pools=POOLS, out=out, price=43)
+    s = run_stock([a, b], pools=POOLS, out=out, price=43, price_unit="CNY/t C")
     assert [m["year"] for m in s["maps"]] == [2020, 2030]           # years read from the file names
     assert [m["total_MgC"] for m in s["maps"]] == pytest.approx([200.0, 227.0])
     ch = s["changes"][0]
@@ -70,7 +70,8 @@ def test_run_writes_maps_tables_and_manifest(tmp_path):
 def test_three_maps_write_consecutive_and_first_to_last(tmp_path):
     maps = [_tif(tmp_path, f"m{y}.tif", [[v]]) for y, v in ((2000, 1), (2010, 2), (2020, 3))]
     out = tmp_path / "run"
-    s = run_stock(maps, years=[2000, 2010, 2020], pools=POOLS, out=out, price=10, discount_rate=5)
+    s = run_stock(maps, years=[2000, 2010, 2020], pools=POOLS, out=out, price=10, price_unit="CNY/t C",
+                  discount_rate=5)
     names = {f.name for f in out.iterdir()}
     assert {"c_change_2000_2010.tif", "c_change_2010_2020.tif", "c_change_2000_2020.tif",
             "npv_2000_2020.tif", "c_storage_2010.tif"} <= names
@@ -88,7 +89,8 @@ def test_zones_table(tmp_path):
     zpath = tmp_path / "zones.gpkg"
     zones.to_file(zpath, driver="GPKG")
     out = tmp_path / "run"
-    s = run_stock([a, b], years=[2020, 2050], pools=POOLS, zones=zpath, zone_field="name", out=out, price=10)
+    s = run_stock([a, b], years=[2020, 2050], pools=POOLS, zones=zpath, zone_field="name", out=out, price=10,
+                  price_unit="CNY/t C")
     # zone A: 86+86 -> 28+86 (change -58); zone B: 28+28 -> 28+28 (0)
     bz = pd.read_csv(out / "by_zone.csv", encoding="utf-8-sig").set_index(["zone", "year"])
     assert bz.loc[("A", 2020), "stock_MgC"] == pytest.approx(172.0)
@@ -150,7 +152,7 @@ def test_distributed_equals_local(tmp_path):
     alt[0:5, :] = 0                                   # nodata strip in the later map
     a = _tif(tmp_path, "a.tif", base, cell_size=30)
     b = _tif(tmp_path, "b.tif", alt, cell_size=30)
-    kw = dict(years=[2020, 2050], pools=POOLS, price=43, discount_rate=7, price_change=3)
+    kw = dict(years=[2020, 2050], pools=POOLS, price=43, price_unit="CNY/t C", discount_rate=7, price_change=3)
     local = run_stock([a, b], out=tmp_path / "local", **kw)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster:
@@ -169,7 +171,7 @@ def test_willamette_parity_with_invest_reimplementation(shared_data, tmp_path):
     cur, fut = d / "lulc_current_willamette.tif", d / "lulc_future_willamette.tif"
     out = tmp_path / "run"
     s = run_stock([cur, fut], years=[2020, 2050], pools=d / "carbon_pools_willamette.csv", out=out, price=43,
-                  discount_rate=7, price_change=0, window=256)
+                  price_unit="CNY/t C", discount_rate=7, price_change=0, window=256)
     df = pd.read_csv(d / "carbon_pools_willamette.csv").rename(columns=str.lower)
     tbl = {p: dict(zip(df.lucode, df[p])) for p in ir.POOLS}
     with rasterio.open(cur) as src:

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "Run a whole study from its plan file (resumable; results catalog; manifest last)."),
     "spec": ("spec", "Print the model specs (inputs, outputs, units) as text or JSON."),
     "qgis": ("qgis", "The QGIS Processing provider: install it into a profile, or build its zip."),
+    "serve": ("serve", "Serve the open-data API and the monitoring dashboard (offline) over a results catalog."),
 }
 
 

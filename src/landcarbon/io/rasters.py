@@ -112,11 +112,13 @@ _COG_OPTS = {"COMPRESS": "ZSTD", "LEVEL": "1", "BLOCKSIZE": "512", "NUM_THREADS"
 
 
 def write_raster(data: Any, path: str | os.PathLike, grid: GridSpec, *, nodata: float | int | None = None,
-                 dtype: str | None = None, overviews: bool = False, predictor: int | None = None) -> Path:
+                 dtype: str | None = None, overviews: bool = False, predictor: int | None = None,
+                 units: str | None = None) -> Path:
     """Write a 2-D array (numpy or dask) as a Cloud-Optimized GeoTIFF, atomically.
 
     Float outputs use NaN as nodata. Tiles are written chunk by chunk, so a dask array larger
-    than memory is written in bounded memory.
+    than memory is written in bounded memory. ``units`` is written as the band's unit
+    (``rasterio.open(path).units[0]``; GDAL ``GetUnitType``), e.g. ``"Mg C/ha"``.
     """
     final = Path(path)
     arr = data.data if isinstance(data, xr.DataArray) else data
@@ -144,6 +146,7 @@ def write_raster(data: Any, path: str | os.PathLike, grid: GridSpec, *, nodata: 
             stage = final.with_name(f".{final.stem}.{os.getpid()}.stage.tif")
             try:
                 with rasterio.open(stage, "w", **profile) as dst:
+                    _set_units(dst, units)
                     dsa.store(arr.astype(dt), _RasterioTarget(dst), lock=True, compute=True)
                 rasterio.shutil.copy(stage, tmp_cog, driver="COG", **opts)
             finally:
@@ -155,8 +158,15 @@ def write_raster(data: Any, path: str | os.PathLike, grid: GridSpec, *, nodata: 
                            if k in ("height", "width", "count", "dtype", "crs", "transform", "nodata")}
             with MemoryFile() as mf, mf.open(driver="MEM", **mem_profile) as mem:
                 mem.write(np.asarray(arr, dtype=dt), 1)
+                _set_units(mem, units)
                 rasterio.shutil.copy(mem, tmp_cog, driver="COG", **opts)
     return final
+
+
+def _set_units(dst: Any, units: str | None) -> None:
+    """The band unit of a dataset open for writing (kept by GDAL's copies to COG)."""
+    if units:
+        dst.units = (str(units),)
 
 
 class _RasterioTarget:
@@ -171,60 +181,7 @@ class _RasterioTarget:
         self.dst.write(value, 1, window=win)
 
 
-# -- streaming window I/O (added for the carbon stock workflow; additive) ----------------------------
-def block_shape(path: str | os.PathLike) -> tuple[int, int]:
-    """The (rows, cols) of one internal block (tile or strip) of band 1 of a GeoTIFF."""
-    with rasterio.open(path) as src:
-        return tuple(int(v) for v in src.block_shapes[0])  # type: ignore[return-value]
-
-
-class WindowReader:
-    """Read windows of band 1 of a raster from several threads (one GDAL handle per thread).
-
-    Picklable (only the path travels), so Dask workers can read their own windows. A read error
-    (corrupt or truncated block) raises InputFileError.
-    """
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = str(path)
-        self._local = threading.local()
-        self._handles: list[Any] = []
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["path"])  # type: ignore[misc]
-
-    def _src(self) -> Any:
-        src = getattr(self._local, "src", None)
-        if src is None:
-            src = rasterio.open(self.path)
-            self._local.src = src
-            with self._lock:
-                self._handles.append(src)
-        return src
-
-    def read(self, row0: int, col0: int, height: int, width: int, out: np.ndarray | None = None) -> np.ndarray:
-        """The window as a 2-D array; ``out`` (shape (height, width), the raster's dtype) is filled and
-        returned instead of a new array, which saves the page faults of a fresh allocation."""
-        try:
-            if out is not None:
-                return self._src().read(1, window=Window(col0, row0, width, height), out=out)
-            return self._src().read(1, window=Window(col0, row0, width, height))
-        except RasterioError as err:
-            raise InputFileError(f"raster {self.path} is corrupt or truncated near row {row0}, column {col0} "
-                                 f"({err}); re-export or re-download the file") from None
-
-    def close(self) -> None:
-        with self._lock:
-            for h in self._handles:
-                h.close()
-            self._handles.clear()
-        self._local = threading.local()
-
-
+# -- streaming window output (the windowed engine's writer; window reading lives in io.windows) -------
 class TiledWriter:
     """Stream windows into a tiled GeoTIFF (ZSTD level 1, no overviews, header first), atomically.
 
@@ -234,7 +191,7 @@ class TiledWriter:
 
     def __init__(self, path: str | os.PathLike, grid: GridSpec, *, dtype: str = "float32",
                  nodata: float | int | None = None, predictor: int | None = None, block: int = 512,
-                 zstd_level: int = 1, threads: int | str = 1):
+                 zstd_level: int = 1, threads: int | str = 1, units: str | None = None):
         self.final = Path(path)
         self.final.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.final.with_name(f".{self.final.stem}.{os.getpid()}.{threading.get_ident()}.tmp"
@@ -249,10 +206,12 @@ class TiledWriter:
                             blockxsize=block, blockysize=block, compress="ZSTD", zstd_level=zstd_level,
                             predictor=predictor, num_threads=str(threads), bigtiff="IF_SAFER")
         self.dtype = dt
+        self.units = units
         self._dst: Any = None
 
     def open(self) -> TiledWriter:
         self._dst = rasterio.open(self.tmp, "w", **self.profile)
+        _set_units(self._dst, self.units)
         return self
 
     def write(self, arr: np.ndarray, row0: int, col0: int) -> None:

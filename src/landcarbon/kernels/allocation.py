@@ -120,7 +120,7 @@ def overall_probability(p, omega, dk, r, mu):
 @nb.njit(cache=True, nogil=True)
 def cars_allocate(state, rows, cols, cand, block_perm, block, prob, maxp, rzone, combo, allow, demand, weights,
                   mu, delta, seed_cap, k_dev, w_dev, size, max_iter, control, relay_cap, stall_boost,
-                  patience, n_valid, step_share, relay_after, tn_table, rng_state):
+                  patience, n_valid, step_share, relay_after, tn_table, rng_state, inertia=1.0, relay_slow=0.0):
     """Allocate demand by CARS, changing ``state`` (flat int8 class index, −1 = nodata) in place.
 
     cand: flat indices of cells that may change, in raster order; they are visited in blocks of
@@ -130,7 +130,11 @@ def cars_allocate(state, rows, cols, cand, block_perm, block, prob, maxp, rzone,
     restriction value of each candidate (1 or 2); combo: row of ``allow`` (n_combo, K, K;
     allow[·, from, to]) for each candidate; demand: target pixels per class; tn_table: quantiles of
     r1 (``TN_TABLE``); relay_cap / relay_after: the bounded relay, active after ``relay_after``
-    iterations without progress. Returns (gap history (n_iter+1, K), changes per iteration, seeds per
+    iterations without progress; inertia: factor on the current class's OP in the roulette (1 = PLUS,
+    where the current class takes part with the same formula; > 1 makes a cell keep its class more
+    often, FLUS-style) [D]; relay_slow: the relay also opens after ``relay_after`` iterations in a row
+    that each closed less than relay_slow × Σ|G⁰| of the gap (0 = only after iterations without a new
+    best, the original rule) [D]. Returns (gap history (n_iter+1, K), changes per iteration, seeds per
     iteration, final threshold exponent d, final D).
     """
     n_cand = cand.shape[0]
@@ -165,6 +169,7 @@ def cars_allocate(state, rows, cols, cand, block_perm, block, prob, maxp, rzone,
     chg_cell = np.empty(n_cand, dtype=np.int64)
     chg_old = np.empty(n_cand, dtype=np.int8)
     no_progress = 0
+    slow = 0
     best_total = total0
     t_done = 0
     for t in range(max_iter):
@@ -173,6 +178,7 @@ def cars_allocate(state, rows, cols, cand, block_perm, block, prob, maxp, rzone,
             total += abs(gap[k])
         if total == 0:
             break
+        relay_on = no_progress >= relay_after or (relay_slow > 0.0 and slow >= relay_after)
         offset = np.int64(rng_next(rng_state) % np.uint64(max(n_blocks, 1)))
         nchg = 0
         nseed = 0
@@ -206,6 +212,8 @@ def cars_allocate(state, rows, cols, cand, block_perm, block, prob, maxp, rzone,
                     if prob[q, k_dev] > r2:
                         ops[k_dev] = min(r2 + ops[k_dev], 1.0) * w_dev
                         seeded[k_dev] = True
+                if inertia != 1.0:
+                    ops[j] *= inertia
                 for k in range(k_n):
                     tot += ops[k]
                 if tot <= 0.0:
@@ -223,7 +231,7 @@ def cars_allocate(state, rows, cols, cand, block_perm, block, prob, maxp, rzone,
                 if allow[combo[q], j, c] == 0:
                     continue
                 if control == CONTROL_NET:
-                    if gap[c] <= 0 and (no_progress < relay_after or -gap[c] >= relay_cap[c]):
+                    if gap[c] <= 0 and (not relay_on or -gap[c] >= relay_cap[c]):
                         continue  # c has met its demand; once progress stalls, a bounded relay may
                         # let it overshoot by relay_cap so cells can pass through it
                 else:
@@ -269,6 +277,10 @@ def cars_allocate(state, rows, cols, cand, block_perm, block, prob, maxp, rzone,
             no_progress = 0
         else:
             no_progress += 1
+        if relay_slow > 0.0 and prev_total - new_total < relay_slow * total0:
+            slow += 1
+        elif relay_slow > 0.0:
+            slow = 0
         if new_total == 0:
             break
         if no_progress > 5 and new_total < 1e-4 * n_valid:

@@ -8,6 +8,14 @@ persistence baseline (S := L1, "nothing changes"), overall and by zone.
     Kappa = (N Σ M_kk − Σ M_k+ M_+k) / (N² − Σ M_k+ M_+k)
     FoM   = B / (A + B + C + D)   A misses, B hits, C wrong hits, D false alarms
     Q     = ½ Σ |p_+k − p_k+| ;  A = ½ Σ 2 min(p_k+ − p_kk, p_+k − p_kk) ;  Q + A = 1 − OA
+
+Verdict (methods.md §15.2, against persistence):
+
+    J = FoM − λ₁ · max(0, s_sim / s_obs − 1) − λ₂ · max(0, κ_pers − κ),   λ₁ = 0.1, λ₂ = 1
+
+s = changed share of the valid cells (S ≠ L1 simulated, L2 ≠ L1 observed). The persistence
+baseline scores J = 0 by construction (FoM 0, no churn, κ = κ_pers), so a run passes when J > 0:
+it finds more change than it costs in churn and in Kappa below persistence.
 """
 
 from __future__ import annotations
@@ -100,6 +108,58 @@ class Metrics:
 
 
 METRIC_NAMES = tuple(f.name for f in fields(Metrics))
+
+
+#: weights of the §15.2 objective: churn (changed share above the observed one) and Kappa below persistence
+LAMBDA_CHURN = 0.1
+LAMBDA_KAPPA = 1.0
+#: the pass rule, as stated in every verdict
+PASS_RULE = ("passes when J > 0, the J of the persistence baseline (methods.md §15.2): "
+             "J = FoM − 0.1·max(0, s_sim/s_obs − 1) − 1·max(0, κ_persistence − κ)")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The §15.2 objective of one comparison and its terms (shares and Kappa in 1)."""
+
+    fom: float
+    simulated_change_share: float
+    observed_change_share: float
+    churn_penalty: float
+    kappa: float
+    kappa_persistence: float
+    kappa_penalty: float
+    j: float
+    lambda_churn: float = LAMBDA_CHURN
+    lambda_kappa: float = LAMBDA_KAPPA
+
+    @property
+    def passed(self) -> bool:
+        return bool(np.isfinite(self.j) and self.j > 0.0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "j_persistence": 0.0,
+                "passed": self.passed, "rule": PASS_RULE}
+
+
+def objective(metrics: Metrics, kappa_persistence: float, *, lambda_churn: float = LAMBDA_CHURN,
+              lambda_kappa: float = LAMBDA_KAPPA) -> Objective:
+    """J = FoM − λ₁·max(0, s_sim/s_obs − 1) − λ₂·max(0, κ_pers − κ) (methods.md §15.2).
+
+    ``kappa_persistence``: Kappa of the persistence baseline on the same maps (``baseline.kappa``).
+    With no observed change the churn ratio is 0 when nothing was simulated either, else infinite;
+    an undefined FoM (nothing changed in either map) gives J = NaN, which does not pass.
+    """
+    s_sim, s_obs = float(metrics.simulated_change_share), float(metrics.observed_change_share)
+    if s_obs > 0:
+        ratio = s_sim / s_obs
+    else:
+        ratio = 0.0 if s_sim == 0 else float("inf")
+    churn = lambda_churn * max(0.0, ratio - 1.0)
+    kpen = lambda_kappa * max(0.0, float(kappa_persistence) - float(metrics.kappa))
+    j = float(metrics.fom) - churn - kpen
+    return Objective(float(metrics.fom), s_sim, s_obs, churn, float(metrics.kappa), float(kappa_persistence), kpen,
+                     j, lambda_churn, lambda_kappa)
 
 
 def _div(a: float, b: float) -> float:
@@ -201,20 +261,35 @@ class ValidationResult:
         raise AttributeError(name)
 
     @property
+    def objective(self) -> Objective:
+        """The methods.md §15.2 objective J of the simulation against the persistence baseline."""
+        return objective(self.metrics, self.baseline.kappa)
+
+    @property
     def passed(self) -> bool:
-        """methods.md §9 [D]: a calibration passes if FoM > 0 and the allocation disagreement is
-        below the persistence baseline's."""
-        return bool(self.metrics.fom > 0 and
-                    self.metrics.allocation_disagreement < self.baseline.allocation_disagreement)
+        """methods.md §15.2: the simulation passes when J > 0, the J of the persistence baseline
+        (see :data:`PASS_RULE`). The former rule (FoM > 0 and allocation disagreement below
+        persistence's) is replaced: it called a run that changes nearly nothing a pass."""
+        return self.objective.passed
+
+    def verdict(self) -> dict[str, Any]:
+        """The verdict with its terms: FoM, changed shares, churn penalty, Kappa and the Kappa of
+        persistence, the Kappa penalty, J (and J = 0 of persistence), ``passed`` and the rule."""
+        return self.objective.as_dict()
 
     def summary(self) -> pd.DataFrame:
-        """metric, simulated, persistence, better (which direction is better)."""
+        """metric, simulated, persistence, better (which direction is better); the last rows are the
+        §15.2 objective's terms (churn_penalty, kappa_penalty, objective_j) for both models."""
         rows = []
         for name in METRIC_NAMES:
             rows.append({"metric": name, "simulated": getattr(self.metrics, name),
                          "persistence": getattr(self.baseline, name),
                          "better": "higher" if name in HIGHER_IS_BETTER else
                          ("-" if name in ("n", "observed_change_share", "simulated_change_share") else "lower")})
+        sim, base = self.objective, objective(self.baseline, self.baseline.kappa)
+        for name, better in (("churn_penalty", "lower"), ("kappa_penalty", "lower"), ("j", "higher")):
+            rows.append({"metric": "objective_j" if name == "j" else name, "simulated": getattr(sim, name),
+                         "persistence": getattr(base, name), "better": better})
         return pd.DataFrame(rows)
 
     def units(self) -> list[str]:

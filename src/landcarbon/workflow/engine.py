@@ -134,6 +134,28 @@ def as_source(x: Any, *, name: str = "") -> Any:
     return ArraySource(x, name=name)
 
 
+def grid_like(grid: Any, chunk: int | None = None) -> Any:
+    """A DataArray of zeros on ``grid`` (coordinates, CRS, transform), lazily: dask with ``chunk``-cell
+    blocks, else a read-only broadcast view (no memory). What ``io.inputs.load_zones`` burns zones onto
+    when the maps are read window by window and no DataArray of them exists."""
+    import rioxarray  # noqa: F401  (registers .rio)
+    import xarray as xr
+
+    rows, cols = (int(v) for v in grid.shape)
+    t = grid.transform
+    if chunk:
+        import dask.array as dsa
+
+        data: Any = dsa.zeros((rows, cols), dtype=np.uint8, chunks=(int(chunk), int(chunk)))
+    else:
+        data = np.broadcast_to(np.uint8(0), (rows, cols))
+    da = xr.DataArray(data, dims=("y", "x"), coords={"y": t.f + t.e * (np.arange(rows) + 0.5),
+                                                      "x": t.c + t.a * (np.arange(cols) + 0.5)})
+    if grid.crs is not None:
+        da = da.rio.write_crs(grid.crs)
+    return da.rio.write_transform(t)
+
+
 # -- blocks and kernels ---------------------------------------------------------------------------
 _TLS = threading.local()
 
@@ -402,4 +424,4 @@ class BufferPool:
 
 
 __all__ = ["ArraySource", "Block", "BufferPool", "FunctionSource", "MapWriters", "ProgressFn", "Window", "as_source",
-           "default_threads", "map_windows", "plan_windows", "read_block", "run_windows", "scratch"]
+           "default_threads", "grid_like", "map_windows", "plan_windows", "read_block", "run_windows", "scratch"]

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import InputValidationError, UnitError
+from ...core.spec import Issue
 from ...core.units import density_factor
-from .spec import MAX_PLAUSIBLE_DENSITY, POOL_COLUMNS, POOLS
+from .spec import CODE_NAMES, LOW_PLAUSIBLE_DENSITY, MAX_PLAUSIBLE_DENSITY, NAME_NAMES, POOL_COLUMNS, POOLS
 
-_CODE_NAMES = ("lucode", "code", "class", "class_code", "value", "lulc")
-_NAME_NAMES = ("lulc_name", "name", "class_name", "description", "desc", "lulc_desc", "名称")
+_CODE_NAMES = CODE_NAMES
+_NAME_NAMES = NAME_NAMES
 _UNIT_WORDS = ("units", "unit", "单位")
 _DEFAULT_ZONE_WORDS = ("", "*", "default", "all", "any", "nan", "none")
 
@@ -36,6 +37,7 @@ class PoolsTable:
     has_year: bool = False
     has_sd: bool = False
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()     # assumptions the caller states on the console (a suspiciously low table)
 
     @property
     def codes(self) -> np.ndarray:
@@ -65,28 +67,46 @@ def fmt_codes(codes: Sequence[Any], limit: int = 20) -> str:
     return s + (f" … ({len(codes)} in all)" if len(codes) > limit else "")
 
 
-def read_pools(table: pd.DataFrame, *, units: str | None = None,
-               nodata_values: Sequence[float] = ()) -> PoolsTable:
+def _pools_issue(message: str) -> InputValidationError:
+    return InputValidationError([Issue("pools", message)])
+
+
+def _unit_error(message: str, key: str = "pools") -> UnitError:
+    err = UnitError(message)
+    err.key = key  # the input the interface names (runner.translate_error)
+    return err
+
+
+def _density_factor(unit: str, key: str) -> float:
+    try:
+        return density_factor(unit)
+    except UnitError as err:
+        raise _unit_error(str(err), key) from None
+
+
+def read_pools(table: pd.DataFrame, *, units: str | None = None, nodata_values: Sequence[float] = (),
+               allow_implausible: bool = False) -> PoolsTable:
     """Validate a pools table and convert it to Mg C/ha.
 
     Columns (case-insensitive): ``lucode`` (or ``code``), ``c_above``, ``c_below``, ``c_soil``,
     ``c_dead``; optional ``zone``, ``year``, ``sd_above`` … ``sd_dead`` or ``cv``, a name column
     (``lulc_name``/``name``). Units: Mg C/ha unless declared by ``units`` (e.g. ``"kg C/m2"``), by a
     ``units`` column, or by a row whose code reads ``units``. A total density above 2000 Mg C/ha is
-    refused as a unit error. ``nodata_values``: the maps' nodata values, refused as class codes.
-    Raises InputValidationError / UnitError listing every problem found.
+    refused as a unit error unless ``allow_implausible`` (deep peat soils exceed it); a table whose
+    densest class is below 25 Mg C/ha gets a warning (kg C/m² suspected). ``nodata_values``: the maps'
+    nodata values, refused as class codes. Raises InputValidationError / UnitError (key ``pools``)
+    listing every problem found.
     """
     if not isinstance(table, pd.DataFrame):
-        raise InputValidationError(f"pools: expected a table (DataFrame or CSV path), found {type(table).__name__}")
+        raise _pools_issue(f"expected a table (DataFrame or CSV path), found {type(table).__name__}")
     df = table.copy()
     df.columns = [str(c).strip() for c in df.columns]
     cols = _colmap(df)
     code_col = _find(cols, _CODE_NAMES)
     issues: list[str] = []
     if code_col is None:
-        raise InputValidationError(
-            f"pools: no class-code column; found columns {list(df.columns)}; expected 'lucode' (or 'code') "
-            f"holding the land-use codes of the map")
+        raise _pools_issue(f"no class-code column; found columns {list(df.columns)}; expected 'lucode' (or 'code') "
+                           f"holding the land-use codes of the map")
     pool_cols = {}
     for p, c in zip(POOLS, POOL_COLUMNS):
         col = _find(cols, (c, f"c_{p}_mgc_ha", f"{p}", f"c{p}"))
@@ -95,9 +115,8 @@ def read_pools(table: pd.DataFrame, *, units: str | None = None,
         else:
             pool_cols[p] = col
     if issues:
-        raise InputValidationError(
-            f"pools: {'; '.join(issues)}; found columns {list(df.columns)}; expected lucode, c_above, c_below, "
-            f"c_soil, c_dead (Mg C/ha; case-insensitive). Enter 0 for a pool without data")
+        raise _pools_issue(f"{'; '.join(issues)}; found columns {list(df.columns)}; expected lucode, c_above, "
+                           f"c_below, c_soil, c_dead (Mg C/ha; case-insensitive). Enter 0 for a pool without data")
 
     # units: a row whose code is 'units', a 'units' column, or the ``units`` argument
     declared: dict[str, str] = {}
@@ -118,15 +137,15 @@ def read_pools(table: pd.DataFrame, *, units: str | None = None,
         for i, u in df[unit_col].items():
             u = str(u).strip()
             if u and u.lower() != "nan":
-                row_factor[i] = density_factor(u)
+                row_factor[i] = _density_factor(u, "pools")
                 col_units.add(u)
-    pool_factor = {p: density_factor(declared[p]) if p in declared else 1.0 for p in POOLS}
+    pool_factor = {p: _density_factor(declared[p], "pools") if p in declared else 1.0 for p in POOLS}
     table_units = set(declared.values()) | col_units
     if units is not None:
-        f_arg = density_factor(units)
+        f_arg = _density_factor(units, "pools_units")
         if table_units and any(density_factor(u) != f_arg for u in table_units):
-            raise UnitError(f"pools: the table declares units {sorted(table_units)} but pools_units says "
-                            f"{units!r}; remove one of the two")
+            raise _unit_error(f"the pools table declares units {sorted(table_units)} but ⟨pools_units⟩ says "
+                              f"{units!r}; remove one of the two", "pools_units")
         if not table_units:
             pool_factor = dict.fromkeys(POOLS, f_arg)
     unit_label = units or (", ".join(sorted(table_units)) if table_units else "Mg C/ha")
@@ -135,17 +154,15 @@ def read_pools(table: pd.DataFrame, *, units: str | None = None,
     codes_num = pd.to_numeric(df[code_col], errors="coerce")
     bad = df[code_col][codes_num.isna() | (codes_num != codes_num.round())]
     if len(bad):
-        raise InputValidationError(
-            f"pools: class codes must be integers; found {fmt_codes(bad.astype(str).tolist())} in column "
-            f"{code_col!r}; fix or remove those rows")
+        raise _pools_issue(f"class codes must be integers; found {fmt_codes(bad.astype(str).tolist())} in column "
+                           f"{code_col!r}; fix or remove those rows")
     out = pd.DataFrame({"code": codes_num.astype(np.int64).to_numpy()}, index=df.index)
     nd = [v for v in nodata_values if v is not None and not (isinstance(v, float) and math.isnan(v))]
     listed_nd = sorted({int(c) for c in out["code"] if any(float(c) == float(v) for v in nd)})
     if listed_nd:
-        raise InputValidationError(
-            f"pools: the table lists code(s) {fmt_codes(listed_nd)}, which is the nodata value of a land-use "
-            f"map; nodata is never a class (methods.md §2.2). Remove the row, or give the map a different "
-            f"nodata value if those cells are real land")
+        raise _pools_issue(f"the table lists code(s) {fmt_codes(listed_nd)}, which is the nodata value of a "
+                           f"land-use map; nodata is never a class (methods.md §2.2). Remove the row, or give the "
+                           f"map a different nodata value if those cells are real land")
     name_col = _find(cols, _NAME_NAMES)
     out["name"] = (df[name_col].astype(object).where(df[name_col].notna(), "").astype(str).to_numpy()
                    if name_col else out["code"].astype(str))
@@ -197,30 +214,38 @@ def read_pools(table: pd.DataFrame, *, units: str | None = None,
         if negsd.any():
             issues.append(f"sd_{p} is negative for code(s) {fmt_codes(out.loc[negsd, 'code'].tolist())}")
     if issues:
-        raise InputValidationError(["pools: " + i for i in issues])
+        raise InputValidationError([Issue("pools", i) for i in issues])
 
     dup = out.duplicated(subset=["code", "zone", "year"], keep=False)
     if dup.any():
-        raise InputValidationError(
-            f"pools: code(s) {fmt_codes(sorted(set(out.loc[dup, 'code'])))} appear more than once for the same "
-            f"zone and year; keep one row per code (per zone/year when those columns are used)")
+        rows = [int(i) + 1 for i in np.flatnonzero(dup.to_numpy())]
+        raise _pools_issue(
+            f"code(s) {fmt_codes(sorted(set(out.loc[dup, 'code'])))} appear more than once for the same zone and "
+            f"year (data rows {fmt_codes(rows)}); keep one row per code (per zone/year when those columns are used)")
     total = out[list(POOL_COLUMNS)].sum(axis=1)
     big = total > MAX_PLAUSIBLE_DENSITY
-    if big.any():
+    converted = bool(table_units) or units is not None
+    if big.any() and not allow_implausible:
         worst = float(total.max())
-        raise UnitError(
-            f"pools: total density of code(s) {fmt_codes(out.loc[big, 'code'].tolist())} is up to {worst:g} "
-            f"{'Mg C/ha' if not table_units and units is None else '(after conversion) Mg C/ha'}, above the "
-            f"{MAX_PLAUSIBLE_DENSITY:g} Mg C/ha no ecosystem reaches; the table is probably in another unit "
-            f"(g C/m² is 100× Mg C/ha, kg C/ha 1000×). Declare it with a 'units' row or column, or "
-            f"with the pools_units input (e.g. 'g C/m2'), or convert it to Mg C/ha (= t C/ha = t/hm²)")
+        raise _unit_error(
+            f"total density of code(s) {fmt_codes(out.loc[big, 'code'].tolist())} is up to {worst:g} "
+            f"{'(after conversion) ' if converted else ''}Mg C/ha, above the plausible {MAX_PLAUSIBLE_DENSITY:g} "
+            f"Mg C/ha; the table is probably in another unit: g C/m² (100 × the Mg C/ha value) or kg C/ha "
+            f"(1000 ×). Declare its unit with a 'units' row or column or with ⟨pools_units⟩ (e.g. 'g C/m2'), or "
+            f"convert it to Mg C/ha (= t C/ha = t/hm²); if the densities are right (deep peat soils), set "
+            f"⟨allow_implausible⟩")
+    warn = []
+    if len(total) and float(total.max()) < LOW_PLAUSIBLE_DENSITY:
+        warn.append(f"pools: the densest class holds {float(total.max()):g} Mg C/ha"
+                    f"{' (after conversion)' if converted else ''}, below {LOW_PLAUSIBLE_DENSITY:g}: if the table "
+                    f"is in kg C/m² (1 kg C/m² = 10 Mg C/ha), declare it with pools_units 'kg C/m2'")
     notes = []
     if unit_label != "Mg C/ha" and any(f != 1.0 for f in pool_factor.values()) | (row_factor != 1.0).any():
         notes.append(f"pools table converted from {unit_label} to Mg C/ha")
     return PoolsTable(frame=out.reset_index(drop=True), unit=unit_label,
                       factor=float(next(iter(pool_factor.values()))),
                       has_zone=bool((out["zone"] != "").any()), has_year=bool((out["year"] >= 0).any()),
-                      has_sd=has_sd, notes=tuple(notes))
+                      has_sd=has_sd, notes=tuple(notes), warnings=tuple(warn))
 
 
 __all__ = ["PoolsTable", "fmt_codes", "read_pools"]

@@ -103,27 +103,31 @@ def emissions_by_zone(areas: pd.DataFrame | None, coefs: _coef.LanduseCoefficien
                       energy: pd.DataFrame | None = None, energy_options: dict | None = None,
                       agri: pd.DataFrame | None = None, ploughing_unit: str = "per_km2",
                       non_co2: pd.DataFrame | None = None, gwp_set: str = "AR5",
-                      hold_landuse: bool = False) -> dict[str, pd.DataFrame]:
+                      hold_landuse: bool = False, energy_rows: pd.DataFrame | None = None,
+                      agri_rows: pd.DataFrame | None = None,
+                      non_co2_rows: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The whole §3 account from in-memory inputs.
 
     ``areas``: index zone, columns national groups (ha), from :func:`landuse_areas` for the map ``year``.
     Energy, agricultural-input and non-CO2 tables are per zone and year; their zones must match the areas'.
     Output rows: the map year (or, with ``hold_landuse``, every year of the tables, the map's areas held
     constant — an explicit assumption). Returns ``emissions_by_zone``, ``direct_by_group``, and when given
-    ``energy_by_fuel``, ``agri_by_input``, ``non_co2``.
+    ``energy_by_fuel``, ``agri_by_input``, ``non_co2``. ``energy_rows``, ``agri_rows``, ``non_co2_rows``: the
+    tables already turned into emissions (:func:`energy_emissions` …), used as they are instead of
+    ``energy``, ``agri``, ``non_co2`` (a caller that checked them first does not compute them twice).
     """
     res: dict[str, pd.DataFrame] = {}
-    en = ag = nc = None
+    en, ag, nc = energy_rows, agri_rows, non_co2_rows
     layer = list(areas.index) if areas is not None else None
-    if energy is not None:
+    if en is None and energy is not None:
         en = energy_emissions(energy, **(energy_options or {}))
-        res["energy_by_fuel"] = en
-    if agri is not None:
+    if ag is None and agri is not None:
         ag = agri_input_emissions(agri, ploughing_unit=ploughing_unit)
-        res["agri_by_input"] = ag
-    if non_co2 is not None:
+    if nc is None and non_co2 is not None:
         nc = non_co2_emissions(non_co2, gwp_set=gwp_set)
-        res["non_co2"] = nc
+    for t, name in ((en, "energy_by_fuel"), (ag, "agri_by_input"), (nc, "non_co2")):
+        if t is not None:
+            res[name] = t
     if layer is not None:
         for t, what in ((en, "the energy table"), (ag, "the agricultural-input table"), (nc, "the non-CO2 table")):
             if t is not None:
@@ -137,8 +141,8 @@ def emissions_by_zone(areas: pd.DataFrame | None, coefs: _coef.LanduseCoefficien
         if "built_up" in coefs.energy_method and built > 0 and en is None:
             raise InputValidationError(
                 f"construction land covers {built:.1f} ha but coefficient set {coefs.set_id} gives no direct "
-                f"coefficient for it (energy method); empty is not zero: give an energy table (energy), or an "
-                f"explicit coefficient built_up=VALUE (t C/ha/yr) in coef")
+                f"coefficient for it (energy method); empty is not zero: give an energy table (⟨energy⟩), or an "
+                f"explicit coefficient built_up=VALUE (t C/ha/yr) in ⟨coef⟩")
         dl = direct_emissions(areas, coefs, cropland_from_inputs=ag is not None)
         res["direct_by_group"] = dl
         direct = summarise_direct(dl)
@@ -151,9 +155,10 @@ def emissions_by_zone(areas: pd.DataFrame | None, coefs: _coef.LanduseCoefficien
             years = [int(year)]
             for t, what in ((en, "energy"), (ag, "agricultural-input"), (nc, "non-CO2")):
                 if t is not None and int(year) not in set(t["year"]):
-                    raise InputValidationError(
-                        f"the {what} table has years {sorted(set(t['year']))} but not the map year {year}; give "
-                        f"the map year's data, or pass --hold-landuse to apply the map's areas to every table year")
+                    raise InputValidationError([Issue(
+                        "year", f"the {what} table has years {sorted(set(t['year']))} but not the map year {year}; "
+                                f"give the map year's data, or set ⟨hold_landuse⟩ (the hold-landuse assumption: the "
+                                f"map's areas applied to every table year)")])
         if not hold_landuse:  # the full tables stay in res; the account uses the map year
             en, ag, nc = (None if t is None else t[t["year"] == int(year)] for t in (en, ag, nc))
     else:

@@ -23,6 +23,7 @@ class LanduseAreas:
     by_class: pd.DataFrame        # index zone, columns class codes (ha)
     scheme: str
     excluded_cells: dict[str, float]  # valid and nodata cell counts, area inside the zones (ha)
+    outside_zones_ha: float = 0.0     # valid area outside every zone (left out of the account), when known
 
 
 def landuse_areas_lazy(lulc, scheme: ClassScheme | str = "national6", *, zones=None, n_zones: int = 1,

@@ -107,7 +107,8 @@ def _years(df: pd.DataFrame, col: str, what: str) -> pd.Series:
 def energy_emissions(energy: pd.DataFrame, *, convention: str = "B", scope: str = "consumption",
                      region: str | None = None, grid_factor_kgCO2_per_kWh: float | None = None,
                      natural_gas: str = "gas_field", heat_tCO2_per_GJ: float = _coef.HEAT_TCO2_PER_GJ,
-                     factor_overrides: dict[str, float] | None = None) -> pd.DataFrame:
+                     factor_overrides: dict[str, float] | None = None, allow_implausible: bool = False
+                     ) -> pd.DataFrame:
     """CO2 of fuel use per row (t CO2), methods.md §3.3–3.4.
 
     ``energy`` columns: zone, year, fuel (Chinese or English name), amount, unit. Fuels: 原煤 焦炭 原油
@@ -117,7 +118,9 @@ def energy_emissions(energy: pd.DataFrame, *, convention: str = "B", scope: str 
     ``scope``: ``territorial`` counts all fossil fuel burned in the region (electricity and heat rows are
     refused: adding them would double count the power-plant coal); ``consumption`` counts final fuel use
     plus purchased electricity (grid factor of ``region`` and year, or ``grid_factor_kgCO2_per_kWh``) and heat.
-    ``factor_overrides``: t CO2 per canonical unit for fuel keys, replacing the reference factor.
+    ``factor_overrides``: t CO2 per canonical unit for fuel keys (or names), replacing the reference factor.
+    User factors (grid, heat, fuels) are checked: ≥ 0 (a negative factor would turn consumption into a sink)
+    and within their plausible maximum unless ``allow_implausible`` (a suspected unit mix-up).
     """
     if scope not in ("consumption", "territorial"):
         raise InputValidationError(f"scope {scope!r}; expected 'territorial' or 'consumption' (methods.md §3.3)")
@@ -141,6 +144,13 @@ def energy_emissions(energy: pd.DataFrame, *, convention: str = "B", scope: str 
                 f"energy table has {bad} rows but scope is 'territorial', which already counts the fuel burned in "
                 f"power and heat plants; adding electricity would double count (methods.md §3.3). Remove those rows, "
                 f"or use scope 'consumption' with final-consumption fuels")
+    if grid_factor_kgCO2_per_kWh is not None:
+        grid_factor_kgCO2_per_kWh = _coef.user_grid_factor(grid_factor_kgCO2_per_kWh,
+                                                           allow_implausible=allow_implausible).value_kgCO2_per_kWh
+    if heat_tCO2_per_GJ != _coef.HEAT_TCO2_PER_GJ:
+        heat_tCO2_per_GJ = _coef.check_heat_factor(heat_tCO2_per_GJ, allow_implausible=allow_implausible)
+    factor_overrides = _coef.check_factor_overrides(factor_overrides, key="fuel_factor",
+                                                    allow_implausible=allow_implausible)
     factors = load_energy_factors_with(convention, factor_overrides)
     amount_std = np.empty(len(df))
     std_unit = np.empty(len(df), dtype=object)

@@ -33,7 +33,15 @@ class CarsParams:
     iterations without progress [D]. w_dev: development weight of R = 2 zones [V 0.5]. step_share:
     Step = max(1, step_share × Σ|G⁰|), the progress below which the threshold decays [D 0.01; methods.md
     names 0.001: on Wuhan 2005 -> 2010 both gave FoM 0.075, in 42 vs 106 iterations
-    (docs/benchmarks/simulate.md)].
+    (docs/benchmarks/simulate.md)]. inertia: factor on the current class's OP in the roulette
+    (1 = PLUS; > 1 keeps cells in their class more often) [D]. weight_exponent γ: when ``weights`` is
+    None the weights are the expansion shares raised to γ and renormalised to sum 1 (γ = 1: the
+    PLUS shares [V]; γ = 0: equal weights) [D]. Calibration (methods.md §15.2,
+    ``landcarbon.models.simulate.calibrate``) searches neighbourhood, weight_exponent, mu,
+    seed_share, delta and inertia. relay_slow: the relay also opens after ``relay_after`` iterations in
+    a row that each closed less than relay_slow × Σ|G⁰| (0 = only after iterations without progress)
+    [D: on Wuhan 2005 -> 2010 a trickle of a few cells per iteration kept the relay closed for 440
+    iterations].
     """
 
     neighbourhood: int = 3
@@ -49,6 +57,19 @@ class CarsParams:
     w_dev: float = 0.5
     step_share: float = 0.01
     relay_after: int = 3
+    inertia: float = 1.0
+    weight_exponent: float = 1.0
+    relay_slow: float = 0.0
+
+    def class_weights(self, shares: np.ndarray) -> np.ndarray:
+        """w_k: the explicit ``weights`` if given, else shares^γ / Σ shares^γ (γ = weight_exponent)."""
+        if self.weights is not None:
+            return np.asarray(self.weights, dtype=np.float64)
+        sh = np.asarray(shares, dtype=np.float64)
+        if self.weight_exponent == 1.0:
+            return sh
+        w = np.where(sh > 0, np.maximum(sh, 1e-300) ** float(self.weight_exponent), 0.0)  # 0 stays 0
+        return w / w.sum() if w.sum() > 0 else sh
 
     def check(self) -> None:
         if self.neighbourhood < 3 or self.neighbourhood % 2 == 0:
@@ -61,6 +82,13 @@ class CarsParams:
             raise InputValidationError(f"seed share {self.seed_share} must lie in [0, 1]")
         if self.max_iter < 1:
             raise InputValidationError("max_iter must be >= 1")
+        if not 0 <= self.relay_slow < 1:
+            raise InputValidationError(f"relay_slow {self.relay_slow} must lie in [0, 1)")
+        if not self.inertia > 0:
+            raise InputValidationError(f"inertia {self.inertia} must be > 0 (1 = PLUS, no inertia)")
+        if not 0 <= self.weight_exponent <= 4:
+            raise InputValidationError(f"weight_exponent {self.weight_exponent} must lie in [0, 4] (1 = expansion "
+                                       f"shares, 0 = equal weights)")
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
@@ -167,5 +195,5 @@ def allocate_zone(state: np.ndarray, zone: np.ndarray, cand: np.ndarray, prob: n
         float(params.w_dev), int(params.neighbourhood), int(params.max_iter),
         CONTROL_NET if params.control == "net" else CONTROL_FLUS, relay_cap, float(params.stall_boost),
         int(params.patience), int(n_valid), float(params.step_share),
-        int(params.relay_after), TN_TABLE, rng_state)
+        int(params.relay_after), TN_TABLE, rng_state, float(params.inertia), float(params.relay_slow))
     return ZoneResult(flat_state.reshape(rows, cols), hist, nchg, nseed, int(d), dcoef)
