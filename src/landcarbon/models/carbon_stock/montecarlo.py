@@ -15,20 +15,12 @@ from .plan import StockPlan
 from .spec import POOL_COLUMNS, POOLS
 
 
-def monte_carlo(p: StockPlan, accounts: Sequence[np.ndarray], *, draws: int, seed: int,
-                cell_area_ha: float, distribution: str = "normal", cv: float | None = None
-                ) -> dict[str, Any]:
-    """Percentiles of S (each map), ΔS and NPV (each change), total and per zone.
-
-    One draw per (table row, pool): every cell of a class (and zone/year row) shares it, so density
-    error is systematic; the same draw serves both maps of a change (paired). ``distribution``:
-    ``normal`` (truncated at 0 by redrawing) or ``lognormal`` (same mean and SD). ``cv`` applies one
-    coefficient of variation where the table gives no SD (assumption-driven; say so in reports).
+def row_density_draws(p: StockPlan, draws: int, seed: int, distribution: str = "normal",
+                      cv: float | None = None) -> np.ndarray:
+    """Total density (Mg C/ha) of each table row in each draw, shape (draws, rows): one draw per (row,
+    pool); ``normal`` truncated at 0 by redrawing, or ``lognormal`` with the same mean and SD. Pools
+    taken from density rasters draw 0. The same seed gives the same draws (stock and ensembles share them).
     """
-    if draws <= 0:
-        return {}
-    if seed is None:
-        raise InputValidationError([Issue("seed", "Monte Carlo needs a seed; it is recorded in the manifest")])
     fr = p.pools.frame if p.pools is not None else None
     if fr is None:
         raise InputValidationError("Monte Carlo needs the pools table")
@@ -64,7 +56,24 @@ def monte_carlo(p: StockPlan, accounts: Sequence[np.ndarray], *, draws: int, see
         x = np.where(mean > 0, rng.lognormal(mu, np.sqrt(s2), size=shape), 0.0)
     else:
         raise InputValidationError(f"Monte Carlo distribution {distribution!r} is unknown; use normal or lognormal")
-    row_total = x.sum(axis=2)                       # (draws, rows)
+    return x.sum(axis=2)
+
+
+def monte_carlo(p: StockPlan, accounts: Sequence[np.ndarray], *, draws: int, seed: int,
+                cell_area_ha: float, distribution: str = "normal", cv: float | None = None
+                ) -> dict[str, Any]:
+    """Percentiles of S (each map), ΔS and NPV (each change), total and per zone.
+
+    One draw per (table row, pool): every cell of a class (and zone/year row) shares it, so density
+    error is systematic; the same draw serves both maps of a change (paired). ``distribution``:
+    ``normal`` (truncated at 0 by redrawing) or ``lognormal`` (same mean and SD). ``cv`` applies one
+    coefficient of variation where the table gives no SD (assumption-driven; say so in reports).
+    """
+    if draws <= 0:
+        return {}
+    if seed is None:
+        raise InputValidationError([Issue("seed", "Monte Carlo needs a seed; it is recorded in the manifest")])
+    row_total = row_density_draws(p, draws, seed, distribution, cv)  # (draws, rows)
     acc = to_accounts(p, accounts)
     nc = p.n_classes
     a = cell_area_ha

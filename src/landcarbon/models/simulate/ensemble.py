@@ -410,43 +410,9 @@ def _density_draws(p: Any, draws: int, seed: int, distribution: str, cv: float |
     ``landcarbon.models.carbon_stock.monte_carlo`` draws them for the same seed (one draw per table row
     and pool; normal truncated at 0 by redrawing, or lognormal with the same mean and SD). The
     equality is a test (tests/models/test_ensemble.py)."""
-    from ..carbon_stock import POOL_COLUMNS, POOLS
+    from ..carbon_stock.montecarlo import row_density_draws
 
-    fr = p.pools.frame if p.pools is not None else None
-    if fr is None:
-        raise InputValidationError("ensemble carbon needs the pools table")
-    mean = fr[list(POOL_COLUMNS)].to_numpy(np.float64)
-    sd = fr[[f"sd_{q}" for q in POOLS]].to_numpy(np.float64)
-    if cv is not None:
-        sd = np.where(np.isnan(sd), mean * float(cv), sd)
-    if np.all(np.isnan(sd) | (sd == 0)):
-        raise InputValidationError(
-            "ensemble carbon: the pools table has no sd_above … sd_dead column (or all are 0); add standard deviations "
-            "or give cv, one coefficient of variation for all pools")
-    sd = np.nan_to_num(sd)
-    for qi, q in enumerate(POOLS):
-        if q in p.raster_pools:
-            mean[:, qi] = 0.0
-            sd[:, qi] = 0.0
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
-    shape = (draws, mean.shape[0], 4)
-    if distribution == "normal":
-        x = rng.normal(mean, sd, size=shape)
-        bad = x < 0
-        for _ in range(100):
-            if not bad.any():
-                break
-            x[bad] = rng.normal(np.broadcast_to(mean, shape)[bad], np.broadcast_to(sd, shape)[bad])
-            bad = x < 0
-        x = np.maximum(x, 0.0)
-    elif distribution == "lognormal":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s2 = np.log1p(np.where(mean > 0, (sd / mean) ** 2, 0.0))
-            mu = np.log(np.where(mean > 0, mean, 1.0)) - s2 / 2
-        x = np.where(mean > 0, rng.lognormal(mu, np.sqrt(s2), size=shape), 0.0)
-    else:
-        raise InputValidationError(f"distribution {distribution!r} is unknown; use normal or lognormal")
-    return x.sum(axis=2)
+    return row_density_draws(p, draws, seed, distribution, cv)
 
 
 def _carbon_stats(v: np.ndarray) -> dict[str, float]:
